@@ -1,0 +1,698 @@
+
+/*
+ * The PostgreSQL driver of ax_db: libpq, one PGconn, PQexecParams with
+ * text parameters whose types the server infers (paramTypes NULL).
+ */
+
+#ifndef AX_DB_NO_PG
+
+#define AX_DB_INTERNAL
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libpq-fe.h>
+
+#include "ax_db.h"
+
+
+typedef struct {
+    PGconn          *conn;
+    int              timeout_ms;        /* the statement_timeout in force */
+    int              conn_timeout_ms;   /* the one PQreset() restores */
+    char            *buf;               /* parameter texts */
+    size_t           size;
+    const char     **values;
+    int              nvalues;
+} ax_db_pg_t;
+
+
+static int ax_db_pg_open(ax_db_t *db, const char *conninfo);
+static void ax_db_pg_close(ax_db_t *db);
+static int ax_db_pg_query(ax_db_t *db, const char *sql,
+    const ax_db_param_t *params, int nparams, ax_db_res_t **res);
+static int ax_db_pg_exec(ax_db_t *db, const char *sql);
+static int ax_db_pg_begin(ax_db_t *db);
+static int ax_db_pg_commit(ax_db_t *db);
+static int ax_db_pg_rollback(ax_db_t *db);
+static int ax_db_pg_ping(ax_db_t *db);
+static int ax_db_pg_set_timeout(ax_db_t *db, int timeout_ms);
+
+
+const ax_db_driver_t  ax_db_pg_driver = {
+    AX_DB_POSTGRES,
+    "postgresql",
+    ax_db_pg_open,
+    ax_db_pg_close,
+    ax_db_pg_query,
+    ax_db_pg_exec,
+    ax_db_pg_begin,
+    ax_db_pg_commit,
+    ax_db_pg_rollback,
+    ax_db_pg_ping,
+    ax_db_pg_set_timeout
+};
+
+
+static void
+ax_db_pg_notice(void *arg, const char *message)
+{
+    /* NOTICEs ("relation already exists, skipping") are not errors */
+    (void) arg;
+    (void) message;
+}
+
+
+/* copies a libpq message into db->errmsg as one line */
+
+static int
+ax_db_pg_set_message(ax_db_t *db, int rc, const char *prefix,
+    const char *msg)
+{
+    char    *p;
+    size_t   len;
+
+    snprintf(db->errmsg, sizeof(db->errmsg), "%s%s", prefix,
+             msg && msg[0] ? msg : "unknown error");
+
+    for (p = db->errmsg; *p; p++) {
+        if (*p == '\n' || *p == '\r' || *p == '\t') {
+            *p = ' ';
+        }
+    }
+
+    len = strlen(db->errmsg);
+
+    while (len > 0 && db->errmsg[len - 1] == ' ') {
+        db->errmsg[--len] = '\0';
+    }
+
+    return rc;
+}
+
+
+static int
+ax_db_pg_open(ax_db_t *db, const char *conninfo)
+{
+    int                  i, secs;
+    char                *errmsg;
+    char                 timeout[16], options[1024];
+    const char          *user_options;
+    const char          *keywords[6], *values[6];
+    ax_db_pg_t          *pg;
+    PQconninfoOption    *opts, *o;
+
+    pg = calloc(1, sizeof(ax_db_pg_t));
+    if (pg == NULL) {
+        return ax_db_set_error(db, AX_DB_ERROR, "out of memory");
+    }
+
+    db->conn = pg;
+
+    errmsg = NULL;
+    opts = PQconninfoParse(conninfo, &errmsg);
+
+    if (opts == NULL) {
+        ax_db_pg_set_message(db, AX_DB_ERROR,
+                             "invalid PostgreSQL connection string: ",
+                             errmsg ? errmsg : "out of memory");
+        PQfreemem(errmsg);
+        return AX_DB_ERROR;
+    }
+
+    /* our session settings go after the DSN's own "options" */
+
+    user_options = "";
+
+    for (o = opts; o->keyword != NULL; o++) {
+        if (strcmp(o->keyword, "options") == 0 && o->val != NULL) {
+            user_options = o->val;
+        }
+    }
+
+    i = snprintf(options, sizeof(options),
+                 "%s -c statement_timeout=%d -c TimeZone=UTC"
+                 " -c standard_conforming_strings=on"
+                 " -c client_min_messages=warning",
+                 user_options, db->timeout_ms);
+
+    PQconninfoFree(opts);
+
+    if (i < 0 || (size_t) i >= sizeof(options)) {
+        return ax_db_set_error(db, AX_DB_ERROR,
+                               "PostgreSQL options are too long");
+    }
+
+    secs = (db->timeout_ms + 999) / 1000;
+    if (secs < 2) {
+        secs = 2;
+    }
+
+    snprintf(timeout, sizeof(timeout), "%d", secs);
+
+    /* later keywords win: the DSN may set connect_timeout and
+     * application_name, not the encoding nor our options */
+
+    keywords[0] = "connect_timeout";
+    values[0] = timeout;
+    keywords[1] = "fallback_application_name";
+    values[1] = "arthexis";
+    keywords[2] = "dbname";
+    values[2] = conninfo;
+    keywords[3] = "client_encoding";
+    values[3] = "UTF8";
+    keywords[4] = "options";
+    values[4] = options;
+    keywords[5] = NULL;
+    values[5] = NULL;
+
+    pg->conn = PQconnectdbParams(keywords, values, 1);
+
+    if (pg->conn == NULL) {
+        return ax_db_set_error(db, AX_DB_ERROR, "out of memory");
+    }
+
+    if (PQstatus(pg->conn) != CONNECTION_OK) {
+        return ax_db_pg_set_message(db, AX_DB_DOWN,
+                                    "cannot connect to PostgreSQL: ",
+                                    PQerrorMessage(pg->conn));
+    }
+
+    (void) PQsetNoticeProcessor(pg->conn, ax_db_pg_notice, NULL);
+
+    pg->timeout_ms = db->timeout_ms;
+    pg->conn_timeout_ms = db->timeout_ms;
+
+    return AX_DB_OK;
+}
+
+
+static void
+ax_db_pg_close(ax_db_t *db)
+{
+    ax_db_pg_t  *pg = db->conn;
+
+    if (pg == NULL) {
+        return;
+    }
+
+    if (pg->conn) {
+        PQfinish(pg->conn);
+    }
+
+    free(pg->buf);
+    free(pg->values);
+    free(pg);
+
+    db->conn = NULL;
+}
+
+
+/* maps a failed result (NULL: the connection) to an rc and db->errmsg */
+
+static int
+ax_db_pg_error(ax_db_t *db, PGresult *r)
+{
+    int          rc;
+    char         buf[AX_DB_ERRLEN];
+    const char  *state, *msg, *detail;
+    ax_db_pg_t  *pg = db->conn;
+
+    state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+
+    if (PQstatus(pg->conn) == CONNECTION_BAD) {
+        rc = AX_DB_DOWN;
+
+    } else if (state == NULL) {
+        rc = r ? AX_DB_DOWN : AX_DB_ERROR;
+
+    } else if (strncmp(state, "23", 2) == 0) {
+        rc = AX_DB_CONSTRAINT;
+
+    } else if (strcmp(state, "57014") == 0         /* query_canceled */
+               || strcmp(state, "55P03") == 0      /* lock_not_available */
+               || strcmp(state, "40001") == 0      /* serialization */
+               || strcmp(state, "40P01") == 0)     /* deadlock_detected */
+    {
+        rc = AX_DB_BUSY;
+
+    } else if (strncmp(state, "08", 2) == 0         /* connection */
+               || strcmp(state, "57P01") == 0      /* admin_shutdown */
+               || strcmp(state, "57P02") == 0      /* crash_shutdown */
+               || strcmp(state, "57P03") == 0)     /* cannot_connect_now */
+    {
+        rc = AX_DB_DOWN;
+
+    } else {
+        rc = AX_DB_ERROR;
+    }
+
+    msg = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+
+    if (msg == NULL) {
+        msg = r ? PQresultErrorMessage(r) : NULL;
+
+        if (msg == NULL || msg[0] == '\0') {
+            msg = PQerrorMessage(pg->conn);
+        }
+
+        if (r == NULL && PQstatus(pg->conn) != CONNECTION_BAD
+            && (msg == NULL || msg[0] == '\0'))
+        {
+            msg = "out of memory";
+        }
+    }
+
+    detail = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_DETAIL) : NULL;
+
+    snprintf(buf, sizeof(buf), "%s%s%s%s%s%s", msg ? msg : "",
+             detail ? " (" : "", detail ? detail : "", detail ? ")" : "",
+             state ? " SQLSTATE " : "", state ? state : "");
+
+    return ax_db_pg_set_message(db, rc, "", buf);
+}
+
+
+static int
+ax_db_pg_apply_timeout(ax_db_t *db, int timeout_ms)
+{
+    int          rc;
+    char         sql[64];
+    PGresult    *r;
+    ax_db_pg_t  *pg = db->conn;
+
+    snprintf(sql, sizeof(sql), "SET statement_timeout = %d", timeout_ms);
+
+    r = PQexec(pg->conn, sql);
+
+    if (r == NULL || PQresultStatus(r) != PGRES_COMMAND_OK) {
+        rc = ax_db_pg_error(db, r);
+        PQclear(r);
+        return rc;
+    }
+
+    PQclear(r);
+    pg->timeout_ms = timeout_ms;
+
+    return AX_DB_OK;
+}
+
+
+/* reconnects a connection known to be lost, outside transactions */
+
+static int
+ax_db_pg_reset(ax_db_t *db)
+{
+    ax_db_pg_t  *pg = db->conn;
+
+    if (db->tx != AX_DB_TX_NONE) {
+        return ax_db_set_error(db, AX_DB_DOWN,
+                               "connection to PostgreSQL lost in a "
+                               "transaction");
+    }
+
+    PQreset(pg->conn);
+
+    if (PQstatus(pg->conn) != CONNECTION_OK) {
+        return ax_db_pg_set_message(db, AX_DB_DOWN,
+                                    "cannot reconnect to PostgreSQL: ",
+                                    PQerrorMessage(pg->conn));
+    }
+
+    (void) PQsetNoticeProcessor(pg->conn, ax_db_pg_notice, NULL);
+
+    pg->timeout_ms = pg->conn_timeout_ms;
+
+    if (db->timeout_ms != pg->timeout_ms) {
+        return ax_db_pg_apply_timeout(db, db->timeout_ms);
+    }
+
+    return AX_DB_OK;
+}
+
+
+static int
+ax_db_pg_ready(ax_db_t *db)
+{
+    ax_db_pg_t  *pg = db->conn;
+
+    if (PQstatus(pg->conn) == CONNECTION_OK) {
+        return AX_DB_OK;
+    }
+
+    return ax_db_pg_reset(db);
+}
+
+
+/* the parameters as NUL-terminated texts in one reused buffer */
+
+static int
+ax_db_pg_params(ax_db_t *db, const ax_db_param_t *params, int nparams)
+{
+    int           i, n;
+    char         *p;
+    size_t        size;
+    const char  **values;
+    ax_db_pg_t   *pg = db->conn;
+
+    if (nparams > pg->nvalues) {
+        values = realloc(pg->values, nparams * sizeof(char *));
+        if (values == NULL) {
+            return ax_db_set_error(db, AX_DB_ERROR, "out of memory");
+        }
+
+        pg->values = values;
+        pg->nvalues = nparams;
+    }
+
+    size = 0;
+
+    for (i = 0; i < nparams; i++) {
+        switch (params[i].type) {
+
+        case AX_DB_INT:
+            size += 24;
+            break;
+
+        case AX_DB_TEXT:
+            size += params[i].s.len + 1;
+            break;
+
+        default:
+            break;
+        }
+    }
+
+    if (size > pg->size) {
+        p = realloc(pg->buf, size);
+        if (p == NULL) {
+            return ax_db_set_error(db, AX_DB_ERROR, "out of memory");
+        }
+
+        pg->buf = p;
+        pg->size = size;
+    }
+
+    p = pg->buf;
+
+    for (i = 0; i < nparams; i++) {
+        switch (params[i].type) {
+
+        case AX_DB_INT:
+            pg->values[i] = p;
+            n = snprintf(p, 24, "%lld", params[i].i);
+            p += n + 1;
+            break;
+
+        case AX_DB_TEXT:
+            pg->values[i] = p;
+
+            if (params[i].s.len) {
+                memcpy(p, params[i].s.data, params[i].s.len);
+            }
+
+            p[params[i].s.len] = '\0';
+            p += params[i].s.len + 1;
+            break;
+
+        default:
+            pg->values[i] = NULL;
+            break;
+        }
+    }
+
+    return AX_DB_OK;
+}
+
+
+static ax_db_res_t *
+ax_db_pg_result(PGresult *pr)
+{
+    int           rows, cols, i, j;
+    size_t        size;
+    const char   *name;
+    ax_db_res_t  *r;
+
+    rows = PQntuples(pr);
+    cols = PQnfields(pr);
+
+    size = 0;
+
+    for (j = 0; j < cols; j++) {
+        size += strlen(PQfname(pr, j)) + 1;
+    }
+
+    for (i = 0; i < rows; i++) {
+        for (j = 0; j < cols; j++) {
+            if (!PQgetisnull(pr, i, j)) {
+                size += (size_t) PQgetlength(pr, i, j) + 1;
+            }
+        }
+    }
+
+    r = ax_db_res_new(cols, (size_t) (rows + 1) * cols, size, 1);
+    if (r == NULL) {
+        return NULL;
+    }
+
+    for (j = 0; j < cols; j++) {
+        name = PQfname(pr, j);
+        (void) ax_db_res_add(r, name, strlen(name));
+    }
+
+    for (i = 0; i < rows; i++) {
+        for (j = 0; j < cols; j++) {
+            if (PQgetisnull(pr, i, j)) {
+                (void) ax_db_res_add_null(r);
+
+            } else {
+                (void) ax_db_res_add(r, PQgetvalue(pr, i, j),
+                                     (size_t) PQgetlength(pr, i, j));
+            }
+        }
+    }
+
+    return r;
+}
+
+
+/* the outcome of a statement: changes, rows, errors */
+
+static int
+ax_db_pg_outcome(ax_db_t *db, PGresult *pr, ax_db_res_t **res)
+{
+    int          rc;
+    const char  *n;
+
+    if (pr == NULL) {
+        return ax_db_pg_error(db, NULL);
+    }
+
+    switch (PQresultStatus(pr)) {
+
+    case PGRES_TUPLES_OK:
+    case PGRES_COMMAND_OK:
+    case PGRES_EMPTY_QUERY:
+        n = PQcmdTuples(pr);
+        db->changes = (n && n[0]) ? strtoll(n, NULL, 10) : 0;
+
+        if (res) {
+            *res = ax_db_pg_result(pr);
+
+            if (*res == NULL) {
+                PQclear(pr);
+                return ax_db_set_error(db, AX_DB_ERROR, "out of memory");
+            }
+        }
+
+        rc = AX_DB_OK;
+        break;
+
+    default:
+        rc = ax_db_pg_error(db, pr);
+        break;
+    }
+
+    PQclear(pr);
+
+    return rc;
+}
+
+
+static int
+ax_db_pg_query(ax_db_t *db, const char *sql, const ax_db_param_t *params,
+    int nparams, ax_db_res_t **res)
+{
+    int          rc;
+    PGresult    *pr;
+    ax_db_pg_t  *pg = db->conn;
+
+    rc = ax_db_pg_ready(db);
+    if (rc != AX_DB_OK) {
+        return rc;
+    }
+
+    rc = ax_db_pg_params(db, params, nparams);
+    if (rc != AX_DB_OK) {
+        return rc;
+    }
+
+    pr = PQexecParams(pg->conn, sql, nparams, NULL,
+                      (const char * const *) pg->values, NULL, NULL, 0);
+
+    return ax_db_pg_outcome(db, pr, res);
+}
+
+
+static int
+ax_db_pg_simple(ax_db_t *db, const char *sql)
+{
+    ax_db_pg_t  *pg = db->conn;
+
+    return ax_db_pg_outcome(db, PQexec(pg->conn, sql), NULL);
+}
+
+
+static int
+ax_db_pg_exec(ax_db_t *db, const char *sql)
+{
+    int  rc;
+
+    rc = ax_db_pg_ready(db);
+    if (rc != AX_DB_OK) {
+        return rc;
+    }
+
+    rc = ax_db_pg_simple(db, sql);
+
+    if (rc == AX_DB_OK) {
+        db->changes = 0;
+    }
+
+    return rc;
+}
+
+
+static int
+ax_db_pg_begin(ax_db_t *db)
+{
+    int  rc;
+
+    rc = ax_db_pg_ready(db);
+    if (rc != AX_DB_OK) {
+        return rc;
+    }
+
+    return ax_db_pg_simple(db, "BEGIN");
+}
+
+
+static int
+ax_db_pg_commit(ax_db_t *db)
+{
+    int          rc;
+    PGresult    *pr;
+    ax_db_pg_t  *pg = db->conn;
+
+    if (PQstatus(pg->conn) != CONNECTION_OK) {
+        return ax_db_set_error(db, AX_DB_DOWN,
+                               "connection to PostgreSQL lost in a "
+                               "transaction");
+    }
+
+    pr = PQexec(pg->conn, "COMMIT");
+
+    if (pr != NULL && PQresultStatus(pr) == PGRES_COMMAND_OK
+        && strcmp(PQcmdStatus(pr), "ROLLBACK") == 0)
+    {
+        /* COMMIT of a failed transaction */
+        PQclear(pr);
+        return ax_db_set_error(db, AX_DB_ERROR,
+                               "transaction aborted, rolled back");
+    }
+
+    rc = ax_db_pg_outcome(db, pr, NULL);
+
+    if (rc != AX_DB_OK && PQstatus(pg->conn) == CONNECTION_OK
+        && PQtransactionStatus(pg->conn) != PQTRANS_IDLE)
+    {
+        PQclear(PQexec(pg->conn, "ROLLBACK"));
+    }
+
+    return rc;
+}
+
+
+static int
+ax_db_pg_rollback(ax_db_t *db)
+{
+    int          rc;
+    char         msg[AX_DB_ERRLEN];
+    ax_db_pg_t  *pg = db->conn;
+
+    if (PQstatus(pg->conn) != CONNECTION_OK
+        || PQtransactionStatus(pg->conn) == PQTRANS_IDLE)
+    {
+        return AX_DB_OK;
+    }
+
+    /* keep the message of the error that led here */
+
+    memcpy(msg, db->errmsg, sizeof(msg));
+
+    rc = ax_db_pg_simple(db, "ROLLBACK");
+
+    if (rc == AX_DB_DOWN) {
+        /* the server rolls back a lost session's transaction */
+        rc = AX_DB_OK;
+    }
+
+    if (rc == AX_DB_OK) {
+        memcpy(db->errmsg, msg, sizeof(msg));
+    }
+
+    return rc;
+}
+
+
+static int
+ax_db_pg_ping(ax_db_t *db)
+{
+    int          rc;
+    ax_db_pg_t  *pg = db->conn;
+
+    if (PQstatus(pg->conn) != CONNECTION_OK) {
+        return ax_db_pg_reset(db);
+    }
+
+    rc = ax_db_pg_simple(db, "SELECT 1");
+
+    if (rc == AX_DB_DOWN && db->tx == AX_DB_TX_NONE) {
+        if (PQstatus(pg->conn) == CONNECTION_OK) {
+            /* e.g. 57P01 on a live socket: the server is going away */
+            return rc;
+        }
+
+        rc = ax_db_pg_reset(db);
+    }
+
+    return rc;
+}
+
+
+static int
+ax_db_pg_set_timeout(ax_db_t *db, int timeout_ms)
+{
+    int  rc;
+
+    rc = ax_db_pg_ready(db);
+    if (rc != AX_DB_OK) {
+        return rc;
+    }
+
+    return ax_db_pg_apply_timeout(db, timeout_ms);
+}
+
+
+#endif /* AX_DB_NO_PG */
