@@ -651,8 +651,10 @@ ax_db_res_new(int cols, size_t ncells, size_t size, int exact)
 }
 
 
+/* room for one more cell and need bytes of text */
+
 static int
-ax_db_res_room(ax_db_res_t *r, size_t len)
+ax_db_res_room(ax_db_res_t *r, size_t need)
 {
     char          *data;
     size_t         n;
@@ -675,19 +677,19 @@ ax_db_res_room(ax_db_res_t *r, size_t len)
         r->ncells = n;
     }
 
-    if (len >= (size_t) -1 / 4 - r->used) {
+    if (need >= (size_t) -1 / 4 - r->used) {
         return -1;
     }
 
-    if (r->used + len + 1 > r->size) {
+    if (r->used + need > r->size) {
         if (r->block) {
             return -1;
         }
 
         n = r->size * 2;
 
-        if (n < r->used + len + 1) {
-            n = r->used + len + 1;
+        if (n < r->used + need) {
+            n = r->used + need;
         }
 
         data = realloc(r->data, n);
@@ -706,7 +708,7 @@ ax_db_res_room(ax_db_res_t *r, size_t len)
 int
 ax_db_res_add(ax_db_res_t *r, const char *p, size_t len)
 {
-    if (ax_db_res_room(r, len) != 0) {
+    if (ax_db_res_room(r, len + 1) != 0) {
         return -1;
     }
 

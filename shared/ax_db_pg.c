@@ -237,7 +237,8 @@ ax_db_pg_error(ax_db_t *db, PGresult *r)
     {
         rc = AX_DB_BUSY;
 
-    } else if (strncmp(state, "08", 2) == 0         /* connection */
+    } else if ((strncmp(state, "08", 2) == 0        /* connection */
+                && strcmp(state, "08P01") != 0)    /* protocol_violation */
                || strcmp(state, "57P01") == 0      /* admin_shutdown */
                || strcmp(state, "57P02") == 0      /* crash_shutdown */
                || strcmp(state, "57P03") == 0)     /* cannot_connect_now */
@@ -458,22 +459,35 @@ ax_db_pg_result(PGresult *pr)
 
     for (j = 0; j < cols; j++) {
         name = PQfname(pr, j);
-        (void) ax_db_res_add(r, name, strlen(name));
+
+        if (ax_db_res_add(r, name, strlen(name)) != 0) {
+            goto failed;
+        }
     }
 
     for (i = 0; i < rows; i++) {
         for (j = 0; j < cols; j++) {
             if (PQgetisnull(pr, i, j)) {
-                (void) ax_db_res_add_null(r);
+                if (ax_db_res_add_null(r) != 0) {
+                    goto failed;
+                }
 
-            } else {
-                (void) ax_db_res_add(r, PQgetvalue(pr, i, j),
-                                     (size_t) PQgetlength(pr, i, j));
+            } else if (ax_db_res_add(r, PQgetvalue(pr, i, j),
+                                     (size_t) PQgetlength(pr, i, j))
+                       != 0)
+            {
+                goto failed;
             }
         }
     }
 
     return r;
+
+failed:
+
+    ax_db_res_free(r);
+
+    return NULL;
 }
 
 

@@ -420,6 +420,19 @@ ax_db_sqlite_query(ax_db_t *db, const char *sql, const ax_db_param_t *params,
         goto done;
     }
 
+    total = sqlite3_total_changes64(s->handle);
+    rows = 0;
+
+    /* the columns are known after the first step: it prepares the
+     * statement again if the schema changed since it was cached */
+
+    rc = sqlite3_step(stmt);
+
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        rc = ax_db_sqlite_error(db, rc);
+        goto done;
+    }
+
     cols = sqlite3_column_count(stmt);
 
     if (res) {
@@ -439,29 +452,10 @@ ax_db_sqlite_query(ax_db_t *db, const char *sql, const ax_db_param_t *params,
         }
     }
 
-    total = sqlite3_total_changes64(s->handle);
-    rows = 0;
-
-    for ( ;; ) {
-        rc = sqlite3_step(stmt);
-
-        if (rc == SQLITE_DONE) {
-            rc = AX_DB_OK;
-            break;
-        }
-
-        if (rc != SQLITE_ROW) {
-            rc = ax_db_sqlite_error(db, rc);
-            goto done;
-        }
-
+    while (rc == SQLITE_ROW) {
         rows++;
 
-        if (r == NULL) {
-            continue;
-        }
-
-        for (i = 0; i < cols; i++) {
+        for (i = 0; r != NULL && i < cols; i++) {
             if (sqlite3_column_type(stmt, i) == SQLITE_NULL) {
                 rc = ax_db_res_add_null(r);
 
@@ -478,7 +472,16 @@ ax_db_sqlite_query(ax_db_t *db, const char *sql, const ax_db_param_t *params,
                 goto done;
             }
         }
+
+        rc = sqlite3_step(stmt);
     }
+
+    if (rc != SQLITE_DONE) {
+        rc = ax_db_sqlite_error(db, rc);
+        goto done;
+    }
+
+    rc = AX_DB_OK;
 
     if (sqlite3_stmt_readonly(stmt)) {
         db->changes = rows;
