@@ -31,8 +31,7 @@ APT_PACKAGES=(
     libcurl4-openssl-dev libexpat1-dev libssl-dev libcmocka-dev
     libprotocol-websocket-perl libtest-base-perl libtext-diff-perl
     libipc-run-perl liburi-perl libwww-perl libjson-pp-perl
-    libjs-bootstrap5 sqlite3 postgresql clang libclang-rt-14-dev
-    nodejs npm curl
+    libjs-bootstrap5 sqlite3 postgresql clang libclang-rt-14-dev curl
 )
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
@@ -48,6 +47,11 @@ install_deps() {
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null \
             | grep -q 'install ok installed' || missing+=("$p")
     done
+
+    # Node.js (for the independent test clients): Debian's, unless one is
+    # already installed from elsewhere
+    command -v node > /dev/null || missing+=(nodejs)
+    command -v npm > /dev/null || missing+=(npm)
 
     [ ${#missing[@]} -eq 0 ] && return 0
 
@@ -255,8 +259,13 @@ EOF
         exec "$ROOT/modules/readme/dev-reload.sh" "$var"
     fi
 
+    # as root, nginx would run the workers as nobody, who cannot write to
+    # var/: for this development server they run as the same user
+    local user_line=
+    [ "$(id -u)" -eq 0 ] && user_line="user root;"
+
     exec $NGINX -p "$var/" -c "$var/nginx.conf" -e "$var/logs/error.log" \
-        -g 'daemon off;'
+        -g "daemon off; $user_line"
 }
 
 

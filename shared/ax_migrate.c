@@ -31,7 +31,7 @@ ax_migrate_err(char *err, size_t errlen, const ax_migration_t *m,
         snprintf(err, errlen, "%s/%s: %s", m->app, m->name, msg);
 
     } else {
-        snprintf(err, errlen, "%s: %s", what, msg);
+        snprintf(err, errlen, "%s: %s", what ? what : "migrations", msg);
     }
 }
 

@@ -1,0 +1,1132 @@
+
+/*
+ * WebSocket sessions: the handshake, then raw reads and writes on the
+ * connection, modelled on ngx_http_upstream_upgrade().
+ *
+ * The session takes the connection's read and write handlers (rather than
+ * the request's), so that it sees c->close: nginx sets it on idle
+ * connections at graceful shutdown (ngx_close_idle_connections(), hence
+ * c->idle = 1) and on every connection when worker_shutdown_timeout
+ * expires.  The first time, the session sends Close 1001 and waits for the
+ * peer's Close; the second time, or when the closing timer fires, it ends.
+ *
+ * Input is read into one buffer per worker and parsed at once (the parser
+ * keeps any partial frame), so an idle session holds no input buffer.
+ * Output goes to a per-session queue that exists only while bytes are
+ * waiting; the replies to one read event leave in one write.
+ */
+
+#include "ngx_http_arthexis.h"
+#include "ngx_http_arthexis_ws.h"
+
+
+#define NGX_HTTP_ARTHEXIS_WS_RECV_SIZE   65536
+#define NGX_HTTP_ARTHEXIS_WS_OUT_MIN     1024
+#define NGX_HTTP_ARTHEXIS_UPGRADE_REQUIRED  426
+
+
+static ngx_int_t ngx_http_arthexis_ws_check(ngx_http_request_t *r,
+    ngx_str_t *key, ngx_str_t *protocols, const char **detail);
+static ngx_int_t ngx_http_arthexis_ws_has_token(ngx_table_elt_t *h,
+    const char *token, size_t len);
+static ngx_int_t ngx_http_arthexis_ws_send_101(ngx_http_request_t *r,
+    ngx_str_t *key, ngx_str_t *protocol);
+static void ngx_http_arthexis_ws_read_event(ngx_event_t *rev);
+static void ngx_http_arthexis_ws_write_event(ngx_event_t *wev);
+static void ngx_http_arthexis_ws_read(ngx_http_arthexis_ws_t *ws);
+static void ngx_http_arthexis_ws_process(ngx_http_arthexis_ws_t *ws,
+    u_char *buf, size_t len);
+static ngx_int_t ngx_http_arthexis_ws_queue(ngx_http_arthexis_ws_t *ws,
+    ngx_uint_t opcode, u_char *data, size_t len);
+static ngx_int_t ngx_http_arthexis_ws_queue_close(ngx_http_arthexis_ws_t *ws,
+    ngx_uint_t code, const char *reason);
+static void ngx_http_arthexis_ws_flush(ngx_http_arthexis_ws_t *ws);
+static void ngx_http_arthexis_ws_check_end(ngx_http_arthexis_ws_t *ws);
+static void ngx_http_arthexis_ws_end(ngx_http_arthexis_ws_t *ws);
+static void ngx_http_arthexis_ws_ping_handler(ngx_event_t *ev);
+static void ngx_http_arthexis_ws_close_handler(ngx_event_t *ev);
+static void ngx_http_arthexis_ws_cleanup(void *data);
+static void *ngx_http_arthexis_ws_alloc(size_t size, void *ctx);
+static void ngx_http_arthexis_ws_free(void *p, void *ctx);
+
+
+static u_char      ngx_http_arthexis_ws_recv_buf[
+                                          NGX_HTTP_ARTHEXIS_WS_RECV_SIZE];
+static ngx_uint_t  ngx_http_arthexis_ws_next_id;
+
+
+ngx_int_t
+ngx_http_arthexis_ws_upgrade(ngx_http_request_t *r,
+    ngx_http_arthexis_ws_conf_t *conf,
+    const ngx_http_arthexis_ws_handler_t *handler, void *data,
+    ngx_http_arthexis_ws_t **wsp)
+{
+    ngx_int_t                  rc;
+    ngx_str_t                  key, offered, chosen;
+    const char                *detail;
+    ngx_connection_t          *c;
+    ngx_http_cleanup_t        *hcln;
+    ngx_http_arthexis_ws_t    *ws;
+    ngx_http_core_loc_conf_t  *clcf;
+    ax_ws_allocator_t          alloc;
+
+    c = r->connection;
+
+    detail = NULL;
+
+    rc = ngx_http_arthexis_ws_check(r, &key, &offered, &detail);
+
+    if (rc != NGX_OK) {
+        if (detail == NULL) {
+            return rc;
+        }
+
+        ngx_log_error(NGX_LOG_INFO, c->log, 0,
+                      "websocket: handshake refused: %s", detail);
+
+        /* frames may follow the refused handshake: they are no request */
+        r->keepalive = 0;
+
+        return ngx_http_arthexis_send_detail(r, rc, detail);
+    }
+
+    ngx_str_null(&chosen);
+
+    if (handler->protocol) {
+        rc = handler->protocol(r, &offered, &chosen);
+
+        if (rc == NGX_DECLINED) {
+            r->keepalive = 0;
+            ngx_log_error(NGX_LOG_INFO, c->log, 0,
+                          "websocket: no acceptable subprotocol in \"%V\"",
+                          &offered);
+            return ngx_http_arthexis_send_detail(r, NGX_HTTP_BAD_REQUEST,
+                                                 "no supported WebSocket "
+                                                 "subprotocol offered");
+        }
+
+        if (rc != NGX_OK) {
+            return rc;
+        }
+    }
+
+    ws = ngx_pcalloc(r->pool, sizeof(ngx_http_arthexis_ws_t));
+    if (ws == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    hcln = ngx_http_cleanup_add(r, 0);
+    if (hcln == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    rc = ngx_http_arthexis_ws_send_101(r, &key, &chosen);
+
+    if (rc == NGX_ERROR || rc > NGX_OK) {
+        return rc == NGX_ERROR ? NGX_HTTP_INTERNAL_SERVER_ERROR : rc;
+    }
+
+    ws->request = r;
+    ws->connection = c;
+    ws->handler = handler;
+    ws->conf = conf;
+    ws->data = data;
+    ws->id = ++ngx_http_arthexis_ws_next_id;
+
+    alloc.alloc = ngx_http_arthexis_ws_alloc;
+    alloc.resize = NULL;
+    alloc.release = ngx_http_arthexis_ws_free;
+    alloc.ctx = c->log;
+
+    ax_ws_parser_init(&ws->parser, AX_WS_ROLE_SERVER, conf->max_message_size,
+                      &alloc);
+
+    hcln->handler = ngx_http_arthexis_ws_cleanup;
+    hcln->data = ws;
+
+    ngx_http_set_ctx(r, ws, ngx_http_arthexis_ws_module);
+
+    ws->ping_ev.handler = ngx_http_arthexis_ws_ping_handler;
+    ws->ping_ev.data = ws;
+    ws->ping_ev.log = c->log;
+
+    ws->close_ev.handler = ngx_http_arthexis_ws_close_handler;
+    ws->close_ev.data = ws;
+    ws->close_ev.log = c->log;
+
+    clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
+
+    if (clcf->tcp_nodelay && ngx_tcp_nodelay(c) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    /* the session holds the request until it ends */
+
+    r->main->count++;
+
+    r->read_event_handler = ngx_http_block_reading;
+    r->write_event_handler = ngx_http_request_empty_handler;
+
+    c->read->handler = ngx_http_arthexis_ws_read_event;
+    c->write->handler = ngx_http_arthexis_ws_write_event;
+    c->idle = 1;
+
+    if (c->read->timer_set) {
+        ngx_del_timer(c->read);
+    }
+
+    if (conf->idle_timeout) {
+        ngx_add_timer(c->read, conf->idle_timeout);
+    }
+
+    if (conf->ping_interval) {
+        ngx_add_timer(&ws->ping_ev, conf->ping_interval);
+    }
+
+    if (wsp) {
+        *wsp = ws;
+    }
+
+    /* frames that came with the handshake, or right after it */
+
+    if (r->header_in->pos < r->header_in->last || c->read->ready) {
+        ngx_post_event(c->read, &ngx_posted_events);
+
+    } else if (ngx_handle_read_event(c->read, 0) != NGX_OK) {
+        ws->finalize = 1;
+        ngx_post_event(c->read, &ngx_posted_events);
+    }
+
+    if (r->out || c->buffered) {
+        /* the 101 is not out yet: the write handler finishes it */
+        ngx_post_event(c->write, &ngx_posted_events);
+    }
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, c->log, 0,
+                   "websocket: session #%ui started", ws->id);
+
+    return NGX_DONE;
+}
+
+
+static ngx_int_t
+ngx_http_arthexis_ws_check(ngx_http_request_t *r, ngx_str_t *key,
+    ngx_str_t *protocols, const char **detail)
+{
+    u_char           *p;
+    ngx_uint_t        i, n;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h, *version;
+
+    if (r != r->main) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+#if (NGX_HTTP_V2)
+    if (r->stream) {
+        *detail = "WebSocket needs HTTP/1.1: HTTP/2 cannot carry it here";
+        return NGX_HTTP_BAD_REQUEST;
+    }
+#endif
+
+    if (r->method != NGX_HTTP_GET) {
+        *detail = "a WebSocket handshake must be a GET request";
+        return NGX_HTTP_BAD_REQUEST;
+    }
+
+    if (r->http_version != NGX_HTTP_VERSION_11) {
+        *detail = "a WebSocket handshake must use HTTP/1.1";
+        return NGX_HTTP_BAD_REQUEST;
+    }
+
+    if (r->headers_in.content_length_n > 0 || r->headers_in.chunked) {
+        *detail = "a WebSocket handshake has no body";
+        return NGX_HTTP_BAD_REQUEST;
+    }
+
+    if (!ngx_http_arthexis_ws_has_token(r->headers_in.upgrade,
+                                        "websocket", 9))
+    {
+        *detail = "\"Upgrade: websocket\" header required";
+        return NGX_HTTP_BAD_REQUEST;
+    }
+
+    /* nginx 1.22 parses Connection without keeping it in headers_in */
+
+    if (!ngx_http_arthexis_ws_has_token(
+                         ngx_http_arthexis_header(r, "Connection", 10),
+                         "upgrade", 7))
+    {
+        *detail = "\"Connection: upgrade\" header required";
+        return NGX_HTTP_BAD_REQUEST;
+    }
+
+    version = ngx_http_arthexis_header(r, "Sec-WebSocket-Version", 21);
+
+    if (version == NULL || version->value.len != 2
+        || ngx_strncmp(version->value.data, "13", 2) != 0)
+    {
+        h = ngx_list_push(&r->headers_out.headers);
+        if (h == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        h->hash = 1;
+        ngx_str_set(&h->key, "Sec-WebSocket-Version");
+        ngx_str_set(&h->value, "13");
+
+        /* nginx 1.22 has no reason phrase for 426 */
+        ngx_str_set(&r->headers_out.status_line, "426 Upgrade Required");
+
+        *detail = "\"Sec-WebSocket-Version: 13\" required";
+        return NGX_HTTP_ARTHEXIS_UPGRADE_REQUIRED;
+    }
+
+    h = ngx_http_arthexis_header(r, "Sec-WebSocket-Key", 17);
+
+    if (h == NULL || !ax_ws_key_valid(h->value.data, h->value.len)) {
+        *detail = "\"Sec-WebSocket-Key\" must be base64 of 16 bytes";
+        return NGX_HTTP_BAD_REQUEST;
+    }
+
+    *key = h->value;
+
+    /* Sec-WebSocket-Protocol may come in several headers: join them */
+
+    n = 0;
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */ ; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].key.len == 22
+            && ngx_strncasecmp(h[i].key.data,
+                               (u_char *) "Sec-WebSocket-Protocol", 22) == 0)
+        {
+            n += h[i].value.len + 2;
+        }
+    }
+
+    ngx_str_null(protocols);
+
+    if (n == 0) {
+        return NGX_OK;
+    }
+
+    p = ngx_pnalloc(r->pool, n);
+    if (p == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    protocols->data = p;
+
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */ ; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].key.len == 22
+            && ngx_strncasecmp(h[i].key.data,
+                               (u_char *) "Sec-WebSocket-Protocol", 22) == 0)
+        {
+            if (p != protocols->data) {
+                *p++ = ',';
+                *p++ = ' ';
+            }
+
+            p = ngx_cpymem(p, h[i].value.data, h[i].value.len);
+        }
+    }
+
+    protocols->len = p - protocols->data;
+
+    return NGX_OK;
+}
+
+
+/* a comma-separated header list holds token (case-insensitive) */
+
+static ngx_int_t
+ngx_http_arthexis_ws_has_token(ngx_table_elt_t *h, const char *token,
+    size_t len)
+{
+    u_char  *p, *last, *start, *end;
+
+    if (h != NULL) {
+        p = h->value.data;
+        last = p + h->value.len;
+
+        while (p < last) {
+            while (p < last && (*p == ' ' || *p == '\t' || *p == ',')) {
+                p++;
+            }
+
+            start = p;
+
+            while (p < last && *p != ',') {
+                p++;
+            }
+
+            end = p;
+
+            while (end > start && (end[-1] == ' ' || end[-1] == '\t')) {
+                end--;
+            }
+
+            if ((size_t) (end - start) == len
+                && ngx_strncasecmp(start, (u_char *) token, len) == 0)
+            {
+                return 1;
+            }
+        }
+    }
+
+    return 0;
+}
+
+
+ngx_table_elt_t *
+ngx_http_arthexis_header(ngx_http_request_t *r, const char *name, size_t len)
+{
+    ngx_uint_t        i;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
+
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */ ; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                return NULL;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].key.len == len
+            && ngx_strncasecmp(h[i].key.data, (u_char *) name, len) == 0)
+        {
+            return &h[i];
+        }
+    }
+}
+
+
+static ngx_int_t
+ngx_http_arthexis_ws_send_101(ngx_http_request_t *r, ngx_str_t *key,
+    ngx_str_t *protocol)
+{
+    u_char           *accept;
+    ngx_int_t         rc;
+    ngx_table_elt_t  *h;
+
+    accept = ngx_pnalloc(r->pool, AX_WS_ACCEPT_LEN);
+    if (accept == NULL) {
+        return NGX_ERROR;
+    }
+
+    ax_ws_accept_key(key->data, key->len, accept);
+
+    r->headers_out.status = NGX_HTTP_SWITCHING_PROTOCOLS;
+    ngx_str_set(&r->headers_out.status_line, "101 Switching Protocols");
+    r->headers_out.content_length_n = -1;
+    ngx_str_null(&r->headers_out.content_type);
+    r->headers_out.content_type_len = 0;
+    r->keepalive = 0;
+    r->header_only = 1;
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    h->hash = 1;
+    ngx_str_set(&h->key, "Upgrade");
+    ngx_str_set(&h->value, "websocket");
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    h->hash = 1;
+    ngx_str_set(&h->key, "Sec-WebSocket-Accept");
+    h->value.data = accept;
+    h->value.len = AX_WS_ACCEPT_LEN;
+
+    if (protocol->len) {
+        h = ngx_list_push(&r->headers_out.headers);
+        if (h == NULL) {
+            return NGX_ERROR;
+        }
+
+        h->hash = 1;
+        ngx_str_set(&h->key, "Sec-WebSocket-Protocol");
+        h->value = *protocol;
+    }
+
+    rc = ngx_http_send_header(r);
+
+    if (rc == NGX_ERROR || rc > NGX_OK) {
+        return rc;
+    }
+
+    return ngx_http_send_special(r, NGX_HTTP_FLUSH) == NGX_ERROR
+           ? NGX_ERROR : NGX_OK;
+}
+
+
+static void
+ngx_http_arthexis_ws_read_event(ngx_event_t *rev)
+{
+    ngx_connection_t        *c;
+    ngx_http_request_t      *r;
+    ngx_http_arthexis_ws_t  *ws;
+
+    c = rev->data;
+    r = c->data;
+    ws = ngx_http_get_module_ctx(r, ngx_http_arthexis_ws_module);
+
+    ngx_http_set_log_request(c->log, r);
+
+    if (ws == NULL || ws->finalized) {
+        return;
+    }
+
+    if (c->close) {
+        /* graceful shutdown, or worker_shutdown_timeout */
+
+        c->close = 0;
+
+        if (ws->close_sent || ngx_terminate) {
+            ws->finalize = 1;
+
+        } else {
+            ngx_log_error(NGX_LOG_INFO, c->log, 0,
+                          "websocket: closing session #%ui, worker is "
+                          "shutting down", ws->id);
+            ngx_http_arthexis_ws_close(ws, AX_WS_CLOSE_GOING_AWAY,
+                                       "server shutting down");
+        }
+
+    } else if (rev->timedout) {
+        rev->timedout = 0;
+
+        ngx_log_error(NGX_LOG_INFO, c->log, 0,
+                      "websocket: session #%ui idle for %M ms, closing",
+                      ws->id, ws->conf->idle_timeout);
+
+        if (ws->close_sent) {
+            ws->finalize = 1;
+
+        } else {
+            ngx_http_arthexis_ws_close(ws, AX_WS_CLOSE_NORMAL,
+                                       "idle timeout");
+        }
+
+    } else if (!ws->finalize) {
+        ngx_http_arthexis_ws_read(ws);
+    }
+
+    ngx_http_arthexis_ws_check_end(ws);
+
+    ngx_http_run_posted_requests(c);
+}
+
+
+static void
+ngx_http_arthexis_ws_write_event(ngx_event_t *wev)
+{
+    ngx_connection_t        *c;
+    ngx_http_request_t      *r;
+    ngx_http_arthexis_ws_t  *ws;
+
+    c = wev->data;
+    r = c->data;
+    ws = ngx_http_get_module_ctx(r, ngx_http_arthexis_ws_module);
+
+    ngx_http_set_log_request(c->log, r);
+
+    if (ws == NULL || ws->finalized) {
+        return;
+    }
+
+    if (wev->timedout) {
+        wev->timedout = 0;
+        c->timedout = 1;
+        ngx_log_error(NGX_LOG_INFO, c->log, NGX_ETIMEDOUT,
+                      "websocket: client timed out reading session #%ui",
+                      ws->id);
+        ws->finalize = 1;
+
+    } else {
+        ngx_http_arthexis_ws_flush(ws);
+    }
+
+    ngx_http_arthexis_ws_check_end(ws);
+
+    ngx_http_run_posted_requests(c);
+}
+
+
+static void
+ngx_http_arthexis_ws_read(ngx_http_arthexis_ws_t *ws)
+{
+    u_char              *p;
+    size_t               len;
+    ssize_t              n;
+    ngx_connection_t    *c;
+    ngx_http_request_t  *r;
+
+    c = ws->connection;
+    r = ws->request;
+
+    ws->batching = 1;
+
+    if (r->header_in->pos < r->header_in->last) {
+        /* frames sent in the same packet as the handshake */
+        p = r->header_in->pos;
+        len = r->header_in->last - p;
+        r->header_in->pos = r->header_in->last;
+
+        ngx_http_arthexis_ws_process(ws, p, len);
+    }
+
+    while (!ws->finalize && !ws->close_received) {
+
+        n = c->recv(c, ngx_http_arthexis_ws_recv_buf,
+                    NGX_HTTP_ARTHEXIS_WS_RECV_SIZE);
+
+        if (n == NGX_AGAIN) {
+            break;
+        }
+
+        if (n == 0 || n == NGX_ERROR) {
+            ngx_log_debug1(NGX_LOG_DEBUG_HTTP, c->log, 0,
+                           "websocket: session #%ui: peer went away",
+                           ws->id);
+            c->error = (n == NGX_ERROR);
+            ws->finalize = 1;
+            break;
+        }
+
+        ngx_http_arthexis_ws_process(ws, ngx_http_arthexis_ws_recv_buf, n);
+
+        if (!c->read->ready) {
+            break;
+        }
+    }
+
+    ws->batching = 0;
+
+    if (ws->finalize) {
+        return;
+    }
+
+    ngx_http_arthexis_ws_flush(ws);
+
+    if (ws->finalize) {
+        return;
+    }
+
+    if (ngx_handle_read_event(c->read, 0) != NGX_OK) {
+        ws->finalize = 1;
+        return;
+    }
+
+    /* any frame is a sign of life */
+
+    if (ws->conf->idle_timeout && !ws->close_sent) {
+        ngx_add_timer(c->read, ws->conf->idle_timeout);
+    }
+}
+
+
+static void
+ngx_http_arthexis_ws_process(ngx_http_arthexis_ws_t *ws, u_char *buf,
+    size_t len)
+{
+    size_t          n;
+    ax_ws_event_t   ev;
+
+    while (len && !ws->finalize && !ws->close_received) {
+
+        n = ax_ws_parse(&ws->parser, buf, len, &ev);
+        buf += n;
+        len -= n;
+
+        switch (ev.type) {
+
+        case AX_WS_EV_NONE:
+            break;
+
+        case AX_WS_EV_TEXT:
+        case AX_WS_EV_BINARY:
+            if (!ws->close_sent) {
+                ws->handler->message(ws, ev.type, ev.payload.data,
+                                     ev.payload.len);
+            }
+            break;
+
+        case AX_WS_EV_PING:
+            if (!ws->close_sent) {
+                (void) ngx_http_arthexis_ws_queue(ws, AX_WS_OP_PONG,
+                                                  ev.payload.data,
+                                                  ev.payload.len);
+            }
+            break;
+
+        case AX_WS_EV_PONG:
+            ws->awaiting_pong = 0;
+            break;
+
+        case AX_WS_EV_CLOSE:
+            ws->close_received = 1;
+
+            ngx_log_debug2(NGX_LOG_DEBUG_HTTP, ws->connection->log, 0,
+                           "websocket: session #%ui: close %ui received",
+                           ws->id, (ngx_uint_t) ev.close_code);
+
+            if (!ws->close_sent) {
+                /* echo the code; the server then closes the TCP side */
+                (void) ngx_http_arthexis_ws_queue_close(ws, ev.close_code,
+                                                        "");
+            }
+            break;
+
+        default: /* AX_WS_EV_ERROR */
+            ngx_log_error(NGX_LOG_INFO, ws->connection->log, 0,
+                          "websocket: session #%ui: %s, closing with %ui",
+                          ws->id, ev.reason.data,
+                          (ngx_uint_t) ev.close_code);
+
+            if (!ws->close_sent) {
+                (void) ngx_http_arthexis_ws_queue_close(ws, ev.close_code,
+                                                  (char *) ev.reason.data);
+            }
+
+            /* no more input is read: the peer broke the protocol */
+            ws->close_received = 1;
+            return;
+        }
+    }
+}
+
+
+ngx_int_t
+ngx_http_arthexis_ws_send(ngx_http_arthexis_ws_t *ws, ngx_uint_t opcode,
+    u_char *data, size_t len)
+{
+    if (ws->close_sent || ws->finalize || ws->finalized) {
+        return NGX_DECLINED;
+    }
+
+    if (ngx_http_arthexis_ws_queue(ws, opcode, data, len) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (!ws->batching) {
+        ngx_http_arthexis_ws_flush(ws);
+        ngx_http_arthexis_ws_check_end(ws);
+    }
+
+    return NGX_OK;
+}
+
+
+void
+ngx_http_arthexis_ws_close(ngx_http_arthexis_ws_t *ws, ngx_uint_t code,
+    const char *reason)
+{
+    if (ws->close_sent || ws->finalized) {
+        return;
+    }
+
+    if (ngx_http_arthexis_ws_queue_close(ws, code, reason) != NGX_OK) {
+        ws->finalize = 1;
+        return;
+    }
+
+    if (!ws->batching) {
+        ngx_http_arthexis_ws_flush(ws);
+    }
+}
+
+
+static ngx_int_t
+ngx_http_arthexis_ws_queue(ngx_http_arthexis_ws_t *ws, ngx_uint_t opcode,
+    u_char *data, size_t len)
+{
+    u_char  *p;
+    size_t   used, need, size, hlen;
+
+    hlen = ax_ws_header_len(len, 0);
+    used = ws->out_last - ws->out_pos;
+    need = used + hlen + len;
+
+    if (ws->out == NULL || (size_t) (ws->out + ws->out_size - ws->out_last)
+                           < hlen + len)
+    {
+        if (need <= ws->out_size) {
+            /* room at the front */
+            ngx_memmove(ws->out, ws->out_pos, used);
+
+        } else {
+            size = ngx_max(need, NGX_HTTP_ARTHEXIS_WS_OUT_MIN);
+
+            if (size < ws->out_size * 2) {
+                size = ws->out_size * 2;
+            }
+
+            p = ngx_alloc(size, ws->connection->log);
+            if (p == NULL) {
+                return NGX_ERROR;
+            }
+
+            if (used) {
+                ngx_memcpy(p, ws->out_pos, used);
+            }
+
+            if (ws->out) {
+                ngx_free(ws->out);
+            }
+
+            ws->out = p;
+            ws->out_size = size;
+        }
+
+        ws->out_pos = ws->out;
+        ws->out_last = ws->out + used;
+    }
+
+    ws->out_last += ax_ws_frame_header(ws->out_last, opcode, 1, len, NULL);
+
+    if (len) {
+        ws->out_last = ngx_cpymem(ws->out_last, data, len);
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_arthexis_ws_queue_close(ngx_http_arthexis_ws_t *ws, ngx_uint_t code,
+    const char *reason)
+{
+    u_char  payload[AX_WS_MAX_CONTROL_LEN];
+    size_t  len;
+
+    len = ax_ws_close_payload(payload, code, (const u_char *) reason,
+                              ngx_strlen(reason));
+
+    ws->close_sent = 1;
+
+    if (ws->ping_ev.timer_set) {
+        ngx_del_timer(&ws->ping_ev);
+    }
+
+    /* no data after our Close; the peer's Close, or this timer, ends it */
+
+    if (!ws->close_ev.timer_set) {
+        ngx_add_timer(&ws->close_ev, ws->conf->close_timeout);
+    }
+
+    return ngx_http_arthexis_ws_queue(ws, AX_WS_OP_CLOSE, payload, len);
+}
+
+
+static void
+ngx_http_arthexis_ws_flush(ngx_http_arthexis_ws_t *ws)
+{
+    ssize_t                    n;
+    ngx_int_t                  rc;
+    ngx_connection_t          *c;
+    ngx_http_request_t        *r;
+    ngx_http_core_loc_conf_t  *clcf;
+
+    c = ws->connection;
+    r = ws->request;
+
+    if (r->out || c->buffered) {
+        /* the rest of the 101 goes first */
+        rc = ngx_http_output_filter(r, NULL);
+
+        if (rc == NGX_ERROR) {
+            ws->finalize = 1;
+            return;
+        }
+
+        if (r->out || c->buffered) {
+            goto again;
+        }
+    }
+
+    while (ws->out_pos < ws->out_last) {
+
+        n = c->send(c, ws->out_pos, ws->out_last - ws->out_pos);
+
+        if (n == NGX_AGAIN) {
+            goto again;
+        }
+
+        if (n == NGX_ERROR) {
+            c->error = 1;
+            ws->finalize = 1;
+            return;
+        }
+
+        ws->out_pos += n;
+    }
+
+    /* all written: an idle session keeps no output buffer */
+
+    if (ws->out) {
+        ngx_free(ws->out);
+        ws->out = NULL;
+        ws->out_pos = NULL;
+        ws->out_last = NULL;
+        ws->out_size = 0;
+    }
+
+    if (c->write->timer_set) {
+        ngx_del_timer(c->write);
+    }
+
+    return;
+
+again:
+
+    if ((size_t) (ws->out_last - ws->out_pos) > ws->conf->send_buffer
+        && !ws->close_sent)
+    {
+        ngx_log_error(NGX_LOG_WARN, c->log, 0,
+                      "websocket: session #%ui: client does not read, "
+                      "%uz bytes queued, closing", ws->id,
+                      (size_t) (ws->out_last - ws->out_pos));
+
+        (void) ngx_http_arthexis_ws_queue_close(ws, AX_WS_CLOSE_POLICY,
+                                                "client too slow");
+    }
+
+    if (!c->write->timer_set) {
+        clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
+        ngx_add_timer(c->write, clcf->send_timeout);
+    }
+
+    if (ngx_handle_write_event(c->write, 0) != NGX_OK) {
+        ws->finalize = 1;
+    }
+}
+
+
+/* ends the session when it is over: called at the end of every event */
+
+static void
+ngx_http_arthexis_ws_check_end(ngx_http_arthexis_ws_t *ws)
+{
+    if (ws->finalized) {
+        return;
+    }
+
+    if (!ws->finalize) {
+        if (!(ws->close_sent && ws->close_received)) {
+            return;
+        }
+
+        if (ws->out_pos < ws->out_last) {
+            /* the Close is still on its way */
+            return;
+        }
+    }
+
+    ngx_http_arthexis_ws_end(ws);
+}
+
+
+static void
+ngx_http_arthexis_ws_end(ngx_http_arthexis_ws_t *ws)
+{
+    ngx_http_request_t  *r;
+
+    r = ws->request;
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, ws->connection->log, 0,
+                   "websocket: session #%ui ends", ws->id);
+
+    ws->finalized = 1;
+
+    /* the cleanup handler releases the session's resources */
+    ngx_http_finalize_request(r, NGX_HTTP_CLOSE);
+}
+
+
+static void
+ngx_http_arthexis_ws_ping_handler(ngx_event_t *ev)
+{
+    ngx_connection_t        *c;
+    ngx_http_arthexis_ws_t  *ws;
+
+    ws = ev->data;
+    c = ws->connection;
+
+    if (ws->finalized) {
+        return;
+    }
+
+    if (ws->awaiting_pong) {
+        ngx_log_error(NGX_LOG_INFO, c->log, 0,
+                      "websocket: session #%ui did not answer a ping, "
+                      "closing", ws->id);
+
+        /* the peer looks dead: a last Close, then the socket goes */
+        (void) ngx_http_arthexis_ws_queue_close(ws, AX_WS_CLOSE_GOING_AWAY,
+                                                "ping timeout");
+        ngx_http_arthexis_ws_flush(ws);
+        ws->finalize = 1;
+
+    } else {
+        ws->awaiting_pong = 1;
+
+        if (ngx_http_arthexis_ws_queue(ws, AX_WS_OP_PING, NULL, 0)
+            != NGX_OK)
+        {
+            ws->finalize = 1;
+
+        } else {
+            ngx_http_arthexis_ws_flush(ws);
+            ngx_add_timer(&ws->ping_ev, ws->conf->ping_interval);
+        }
+    }
+
+    ngx_http_arthexis_ws_check_end(ws);
+
+    ngx_http_run_posted_requests(c);
+}
+
+
+static void
+ngx_http_arthexis_ws_close_handler(ngx_event_t *ev)
+{
+    ngx_connection_t        *c;
+    ngx_http_arthexis_ws_t  *ws;
+
+    ws = ev->data;
+    c = ws->connection;
+
+    if (ws->finalized) {
+        return;
+    }
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, c->log, 0,
+                   "websocket: session #%ui: closing timer expired",
+                   ws->id);
+
+    ws->finalize = 1;
+
+    ngx_http_arthexis_ws_check_end(ws);
+
+    ngx_http_run_posted_requests(c);
+}
+
+
+static void
+ngx_http_arthexis_ws_cleanup(void *data)
+{
+    ngx_http_arthexis_ws_t  *ws = data;
+
+    ws->finalized = 1;
+
+    if (ws->ping_ev.timer_set) {
+        ngx_del_timer(&ws->ping_ev);
+    }
+
+    if (ws->close_ev.timer_set) {
+        ngx_del_timer(&ws->close_ev);
+    }
+
+    if (ws->ping_ev.posted) {
+        ngx_delete_posted_event(&ws->ping_ev);
+    }
+
+    if (ws->close_ev.posted) {
+        ngx_delete_posted_event(&ws->close_ev);
+    }
+
+    ax_ws_parser_free(&ws->parser);
+
+    if (ws->out) {
+        ngx_free(ws->out);
+        ws->out = NULL;
+    }
+
+    if (ws->handler->closed) {
+        ws->handler->closed(ws);
+    }
+}
+
+
+static void *
+ngx_http_arthexis_ws_alloc(size_t size, void *ctx)
+{
+    return ngx_alloc(size, ctx);
+}
+
+
+static void
+ngx_http_arthexis_ws_free(void *p, void *ctx)
+{
+    ngx_free(p);
+}
+
+
+void
+ngx_http_arthexis_ws_conf_init(ngx_http_arthexis_ws_conf_t *conf)
+{
+    conf->max_message_size = NGX_CONF_UNSET_SIZE;
+    conf->send_buffer = NGX_CONF_UNSET_SIZE;
+    conf->ping_interval = NGX_CONF_UNSET_MSEC;
+    conf->idle_timeout = NGX_CONF_UNSET_MSEC;
+    conf->close_timeout = NGX_CONF_UNSET_MSEC;
+}
+
+
+void
+ngx_http_arthexis_ws_conf_merge(ngx_http_arthexis_ws_conf_t *conf,
+    ngx_http_arthexis_ws_conf_t *prev, size_t max_message_size,
+    ngx_msec_t ping_interval)
+{
+    ngx_conf_merge_size_value(conf->max_message_size, prev->max_message_size,
+                              max_message_size);
+    ngx_conf_merge_size_value(conf->send_buffer, prev->send_buffer,
+                              1024 * 1024);
+    ngx_conf_merge_msec_value(conf->ping_interval, prev->ping_interval,
+                              ping_interval);
+    ngx_conf_merge_msec_value(conf->idle_timeout, prev->idle_timeout,
+                              600000);
+    ngx_conf_merge_msec_value(conf->close_timeout, prev->close_timeout,
+                              5000);
+}
