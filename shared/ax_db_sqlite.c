@@ -103,7 +103,7 @@ ax_db_sqlite_error(ax_db_t *db, int rc)
 static int
 ax_db_sqlite_open(ax_db_t *db, const char *path)
 {
-    int              rc;
+    int              rc, waited;
     char            *msg;
     ax_db_sqlite_t  *s;
 
@@ -132,14 +132,32 @@ ax_db_sqlite_open(ax_db_t *db, const char *path)
     (void) sqlite3_extended_result_codes(s->handle, 1);
     (void) sqlite3_busy_timeout(s->handle, db->timeout_ms);
 
+    /*
+     * Switching a new database to WAL needs an exclusive lock, and SQLite
+     * may report SQLITE_BUSY at once, without its busy handler, when
+     * another connection opens the same new database meanwhile: retry
+     * until the timeout.  Once in WAL mode this is a no-op.
+     */
+
     msg = NULL;
 
-    rc = sqlite3_exec(s->handle,
-                      "PRAGMA journal_mode = WAL;"
-                      "PRAGMA synchronous = NORMAL;"
-                      "PRAGMA foreign_keys = ON;"
-                      "PRAGMA case_sensitive_like = ON;",
-                      NULL, NULL, &msg);
+    for (waited = 0; /* void */; waited += 10) {
+        rc = sqlite3_exec(s->handle,
+                          "PRAGMA journal_mode = WAL;"
+                          "PRAGMA synchronous = NORMAL;"
+                          "PRAGMA foreign_keys = ON;"
+                          "PRAGMA case_sensitive_like = ON;",
+                          NULL, NULL, &msg);
+
+        if (ax_db_sqlite_rc(rc) != AX_DB_BUSY || waited >= db->timeout_ms) {
+            break;
+        }
+
+        sqlite3_free(msg);
+        msg = NULL;
+
+        (void) sqlite3_sleep(10);
+    }
 
     if (rc != SQLITE_OK) {
         ax_db_set_error(db, ax_db_sqlite_rc(rc),
