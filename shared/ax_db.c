@@ -178,6 +178,10 @@ ax_db_query(ax_db_t *db, const char *sql, const ax_db_param_t *params,
         *res = NULL;
     }
 
+    if (sql == NULL) {
+        return ax_db_set_error(db, AX_DB_ERROR, "no SQL");
+    }
+
     rc = ax_db_tx_check(db);
     if (rc != AX_DB_OK) {
         return rc;
@@ -205,6 +209,10 @@ ax_db_exec(ax_db_t *db, const char *sql)
 {
     int    rc;
     char  *copy;
+
+    if (sql == NULL) {
+        return ax_db_set_error(db, AX_DB_ERROR, "no SQL");
+    }
 
     rc = ax_db_tx_check(db);
     if (rc != AX_DB_OK) {

@@ -4,9 +4,9 @@
  * text parameters whose types the server infers (paramTypes NULL).
  */
 
-#ifndef AX_DB_NO_PG
-
 #define AX_DB_INTERNAL
+
+#ifndef AX_DB_NO_PG
 
 #include <stdio.h>
 #include <stdlib.h>

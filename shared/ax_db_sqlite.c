@@ -242,7 +242,7 @@ ax_db_sqlite_prepare(ax_db_t *db, const char *sql, sqlite3_stmt **stmt)
         e = &s->cache[i];
 
         if (e->stmt != NULL && e->hash == hash && e->len == len
-            && (e->sql == sql || memcmp(e->sql, sql, len) == 0))
+            && memcmp(e->sql, sql, len) == 0)
         {
             e->used = ++s->clock;
             *stmt = e->stmt;
@@ -412,6 +412,8 @@ ax_db_sqlite_query(ax_db_t *db, const char *sql, const ax_db_param_t *params,
                                    "text parameter $%d is too long", i + 1);
         }
     }
+
+    stmt = NULL;
 
     rc = ax_db_sqlite_prepare(db, sql, &stmt);
     if (rc != AX_DB_OK) {

@@ -3,6 +3,10 @@
  * The migration runner: see ax_migrate.h.
  */
 
+#if !defined _GNU_SOURCE && !defined _POSIX_C_SOURCE
+#define _POSIX_C_SOURCE  200809L                      /* gmtime_r() */
+#endif
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
