@@ -179,9 +179,21 @@ sub default_nginx_binary () {
     return 'nginx';
 }
 
+# Is the process alive? A zombie (exited, not yet reaped: a daemonized
+# nginx is reparented to PID 1, which in containers may reap it late) counts
+# as gone.
 sub is_running ($) {
     my $pid = shift;
-    return kill 0, $pid;
+
+    return 0 if !kill 0, $pid;
+
+    if (open my $fh, '<', "/proc/$pid/stat") {
+        my $stat = <$fh>;
+        close $fh;
+        return 0 if defined $stat && $stat =~ /^\d+ \(.*\) Z/s;
+    }
+
+    return 1;
 }
 
 sub verbose () { $Verbose }
