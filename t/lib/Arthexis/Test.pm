@@ -155,9 +155,9 @@ sub http_get ($;$) {
     return ($status // 0, $body // '');
 }
 
-# Takes the database's lock for $secs seconds in a child process, so that
-# queries wait (SQLite: an exclusive lock, which in WAL mode needs
-# locking_mode=EXCLUSIVE; PostgreSQL: an exclusive lock on a table).
+# Takes the database's write lock for $secs seconds in a child process, so
+# that writes wait (SQLite: BEGIN IMMEDIATE; PostgreSQL: an exclusive lock
+# on the table the status route updates).
 # Returns once the lock is held.  Needs location = /arthexis/status.
 sub hold_database ($) {
     my $secs = shift;
@@ -183,7 +183,7 @@ sub hold_database ($) {
                 $ENV{TEST_NGINX_PG_DSN} or exit 1;
             select((select($fh), $| = 1)[0]);
             print $fh "SET search_path = $Schema; BEGIN; "
-                      . "LOCK TABLE schema_migrations IN ACCESS EXCLUSIVE "
+                      . "LOCK TABLE arthexis_health IN ACCESS EXCLUSIVE "
                       . "MODE;\n\\! touch /dev/null\n";
             sleep 0.3;
             print $w "ready\n";
@@ -196,10 +196,8 @@ sub hold_database ($) {
             my $file = Test::Nginx::Util::server_root() . '/arthexis.sqlite3';
             open my $fh, '|-', 'sqlite3', '-batch', $file or exit 1;
             select((select($fh), $| = 1)[0]);
-            print $fh ".timeout 5000\nPRAGMA locking_mode=EXCLUSIVE;\n"
-                      . "BEGIN EXCLUSIVE;\n"
-                      . "CREATE TABLE IF NOT EXISTS t_hold (a);\n"
-                      . "INSERT INTO t_hold VALUES (1);\n";
+            print $fh ".timeout 5000\nBEGIN IMMEDIATE;\n"
+                      . "UPDATE arthexis_health SET checked_at = 'held';\n";
             sleep 0.3;
             print $w "ready\n";
             close $w;

@@ -1265,6 +1265,15 @@ sub run_test ($) {
     # --- init: Perl code run once the server is up, before the requests.
     if ($block->init) {
         eval $block->init;
+
+        # A child forked by the init code must never come back into the
+        # runner (it would run the remaining tests a second time).
+        if ($$ != $MainPid) {
+            warn "$name - a process forked in --- init returned into the "
+                 . "test runner" . ($@ ? ": $@" : '') . "\n";
+            POSIX::_exit($@ ? 1 : 0);
+        }
+
         if ($@) {
             bail_out("$name - init failed: $@");
         }
