@@ -73,6 +73,15 @@ ax_ws_parser_free(ax_ws_parser_t *p)
 }
 
 
+void
+ax_ws_parser_trim(ax_ws_parser_t *p)
+{
+    if (p->buf != NULL && p->msg_opcode == 0 && p->buf_size > p->keep_size) {
+        ax_ws_release(p);
+    }
+}
+
+
 size_t
 ax_ws_parse(ax_ws_parser_t *p, unsigned char *buf, size_t len,
     ax_ws_event_t *ev)
@@ -102,9 +111,7 @@ ax_ws_parse(ax_ws_parser_t *p, unsigned char *buf, size_t len,
 
     /* the previous message is delivered: drop a big buffer */
 
-    if (p->buf != NULL && p->msg_opcode == 0 && p->buf_size > p->keep_size) {
-        ax_ws_release(p);
-    }
+    ax_ws_parser_trim(p);
 
     pos = buf;
     last = buf + len;
@@ -515,8 +522,8 @@ ax_ws_reserve(ax_ws_parser_t *p, size_t need)
         size = need;    /* max_message_size was lowered during a message */
     }
 
-    if (p->buf != NULL && p->alloc.realloc != NULL) {
-        b = p->alloc.realloc(p->buf, size, p->alloc.ctx);
+    if (p->buf != NULL && p->alloc.resize != NULL) {
+        b = p->alloc.resize(p->buf, size, p->alloc.ctx);
         if (b == NULL) {
             return -1;
         }
@@ -529,7 +536,7 @@ ax_ws_reserve(ax_ws_parser_t *p, size_t need)
 
         if (p->buf != NULL) {
             memcpy(b, p->buf, p->msg_len);
-            p->alloc.free(p->buf, p->alloc.ctx);
+            p->alloc.release(p->buf, p->alloc.ctx);
         }
     }
 
@@ -544,7 +551,7 @@ static void
 ax_ws_release(ax_ws_parser_t *p)
 {
     if (p->buf != NULL) {
-        p->alloc.free(p->buf, p->alloc.ctx);
+        p->alloc.release(p->buf, p->alloc.ctx);
         p->buf = NULL;
     }
 

@@ -82,14 +82,15 @@ typedef struct {
 
 
 /*
- * Allocator for the reassembly buffer; ctx is passed back (e.g. a log for
- * ngx_alloc()).  realloc may be NULL: then alloc + memcpy + free is used.
- * NULL as a whole (in ax_ws_parser_init()) means libc malloc/realloc/free.
+ * Allocator for the reassembly buffer, like malloc, realloc and free; ctx is
+ * passed back (e.g. a log for ngx_alloc()).  resize may be NULL: then alloc
+ * + memcpy + release is used.  NULL as a whole (in ax_ws_parser_init())
+ * means libc malloc/realloc/free.
  */
 typedef struct {
     void         *(*alloc)(size_t size, void *ctx);
-    void         *(*realloc)(void *ptr, size_t size, void *ctx);
-    void          (*free)(void *ptr, void *ctx);
+    void         *(*resize)(void *ptr, size_t size, void *ctx);
+    void          (*release)(void *ptr, void *ctx);
     void           *ctx;
 } ax_ws_allocator_t;
 
@@ -189,13 +190,24 @@ void ax_ws_parser_init(ax_ws_parser_t *p, unsigned role,
 void ax_ws_parser_free(ax_ws_parser_t *p);
 
 /*
+ * Frees the reassembly buffer now if it is larger than keep_size and no
+ * message is in progress (ax_ws_parse() does the same when next called).
+ * Call it once an event is dealt with, e.g. after a big message, so an
+ * idle session does not hold the memory; it ends the lifetime of the last
+ * event's data when that had in_buf == 0.
+ */
+void ax_ws_parser_trim(ax_ws_parser_t *p);
+
+/*
  * Consumes input from buf[0..len) until one event is complete or the input
  * is used up, fills *ev and returns the number of bytes consumed.  Call it
  * again with buf + n, len - n while n < len; bytes the parser needs later
  * are kept in the parser, so buf may be reused once ev is dealt with (see
  * the lifetime rules at ax_ws_event_t).
  *
- * The parser writes to buf: payloads are unmasked in place.
+ * The parser writes to buf: in the server role the payload of a frame that
+ * is complete in buf is unmasked in place (only bytes of frames it consumes;
+ * the client role never writes to buf).
  *
  * ev->type AX_WS_EV_NONE means all of buf was consumed without completing
  * an event (never returned with n < len).  After AX_WS_EV_CLOSE the parser

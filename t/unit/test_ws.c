@@ -1806,6 +1806,10 @@ test_max_size_buffer_released(void **state)
     cf(&s, FIN | AX_WS_OP_CONT, b, 10);
     cf(&s, AX_WS_OP_BINARY, b, 10);
     cf(&s, FIN | AX_WS_OP_CONT, b, 10);
+    cf(&s, AX_WS_OP_TEXT, b, 9000);
+    cf(&s, FIN | AX_WS_OP_CONT, b, 1);
+    cf(&s, AX_WS_OP_BINARY, b, 10);
+    cf(&s, FIN | AX_WS_OP_CONT, b, 10);
 
     reset_counters();
     ax_ws_parser_init(&p, SERVER, 200000, &t_allocator);
@@ -1820,7 +1824,11 @@ test_max_size_buffer_released(void **state)
     assert_int_equal(live, 1);
     off = n;
 
-    /* the next call drops the big buffer first; small ones are kept */
+    /* trimmed at once on request */
+
+    ax_ws_parser_trim(&p);
+    assert_int_equal(frees, 1);
+    assert_int_equal(live, 0);
 
     n = ax_ws_parse(&p, s.data + off, s.len - off, &ev);
     assert_int_equal(ev.type, AX_WS_EV_BINARY);
@@ -1829,13 +1837,33 @@ test_max_size_buffer_released(void **state)
     assert_int_equal(live, 1);
     off += n;
 
+    /* small buffers are kept */
+
+    ax_ws_parser_trim(&p);
+    assert_int_equal(live, 1);
+
     i = allocs + reallocs;
     n = ax_ws_parse(&p, s.data + off, s.len - off, &ev);
     assert_int_equal(ev.type, AX_WS_EV_BINARY);
     assert_int_equal(ev.payload.len, 20);
     assert_int_equal(allocs + reallocs, i);
-    assert_int_equal(n, s.len - off - 0);
     assert_int_equal(frees, 1);
+    off += n;
+
+    /* a message over keep_size: the next parse call drops the buffer */
+
+    n = ax_ws_parse(&p, s.data + off, s.len - off, &ev);
+    assert_int_equal(ev.type, AX_WS_EV_TEXT);
+    assert_int_equal(ev.payload.len, 9001);
+    assert_int_equal(frees, 1);
+    off += n;
+
+    n = ax_ws_parse(&p, s.data + off, s.len - off, &ev);
+    assert_int_equal(ev.type, AX_WS_EV_BINARY);
+    assert_int_equal(ev.payload.len, 20);
+    assert_int_equal(n, s.len - off);
+    assert_int_equal(frees, 2);
+    assert_int_equal(live, 1);
 
     ax_ws_parser_free(&p);
     assert_int_equal(live, 0);
