@@ -285,22 +285,56 @@ ngx_http_arthexis_status_handler(ngx_http_request_t *r)
 static void
 ngx_http_arthexis_status_run(ngx_http_arthexis_job_t *job, ax_db_t *db)
 {
-    int           rc;
-    ax_db_res_t  *res;
+    int             rc;
+    char            now[sizeof("2026-01-01T00:00:00Z")];
+    time_t          t;
+    struct tm       tm;
+    ax_db_res_t    *res;
+    ax_db_param_t   params[1];
 
-    rc = ax_db_query(db, "SELECT count(*) FROM schema_migrations", NULL, 0,
-                     &res);
+    t = time(NULL);
+    (void) gmtime_r(&t, &tm);
+    (void) strftime(now, sizeof(now), "%Y-%m-%dT%H:%M:%SZ", &tm);
+
+    ax_db_set_text(&params[0], ngx_strlen(now), now);
+
+    /* a write and a read: the database is reachable and takes writes */
+
+    rc = ax_db_begin(db);
     if (rc != AX_DB_OK) {
         ngx_http_arthexis_job_db_error(job, db, rc);
         return;
     }
 
+    rc = ax_db_query(db, "UPDATE arthexis_health SET checked_at = $1 "
+                         "WHERE id = 1", params, 1, NULL);
+
+    if (rc == AX_DB_OK) {
+        rc = ax_db_query(db, "SELECT count(*) FROM schema_migrations",
+                         NULL, 0, &res);
+    }
+
+    if (rc == AX_DB_OK) {
+        rc = ax_db_commit(db);
+
+        if (rc != AX_DB_OK) {
+            ax_db_res_free(res);
+        }
+    }
+
+    if (rc != AX_DB_OK) {
+        ngx_http_arthexis_job_db_error(job, db, rc);
+        (void) ax_db_rollback(db);
+        return;
+    }
+
     ngx_http_arthexis_job_reply(job, NGX_HTTP_OK,
-        json_pack("{s:s, s:s, s:I}",
+        json_pack("{s:s, s:s, s:I, s:s}",
                   "status", "ok",
                   "database", ax_db_engine(db) == AX_DB_SQLITE
                               ? "sqlite" : "postgresql",
-                  "migrations", (json_int_t) ax_db_res_int(res, 0, 0)));
+                  "migrations", (json_int_t) ax_db_res_int(res, 0, 0),
+                  "checked_at", now));
 
     ax_db_res_free(res);
 }
