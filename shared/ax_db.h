@@ -49,6 +49,10 @@
  *           sub-selects, lower/upper/length/substr... with ASCII data.
  *           avg() and "/" on integers differ: avoid them or CAST.
  *           Without ORDER BY the row order is unspecified.
+ * Name the columns you select: a cached PostgreSQL statement whose result
+ *           changed shape after DDL ("SELECT *" after ADD COLUMN) is
+ *           prepared again outside a transaction, but inside one it aborts
+ *           it with AX_DB_BUSY.
  * Statements: ax_db_query() runs one statement; migrations and other DDL go
  *           through ax_db_exec() (several statements, no parameters).
  *           Transactions only through ax_db_begin/commit/rollback, never
@@ -172,6 +176,11 @@ ax_db_engine_e ax_db_engine(ax_db_t *db);
  * later statement fails with AX_DB_ERROR until ax_db_rollback() (and
  * ax_db_commit() rolls back and fails).  Use ON CONFLICT rather than
  * catching a constraint violation inside a transaction.
+ *
+ * Statements are prepared once per connection and cached by SQL text (the
+ * text, not the pointer, is the key: building SQL in a reused buffer is
+ * fine, but SQL text must never carry input).  PostgreSQL therefore needs a
+ * direct connection or session pooling (not PgBouncer transaction pooling).
  *
  * PostgreSQL: when the connection was found lost (AX_DB_DOWN), the next
  * call outside a transaction reconnects first.  A statement that failed

@@ -879,6 +879,32 @@ test_stmt_cache(void **state)
     assert_int_equal(ax_db_res_cols(r), 2);
     ax_db_res_free(r);
 
+    /* in a transaction: SQLite prepares it again, PostgreSQL aborts the
+     * transaction with AX_DB_BUSY ("cached plan must not change result
+     * type"), and it works when retried */
+
+    assert_ok(db, ax_db_begin(db));
+    assert_ok(db, ax_db_exec(db, "ALTER TABLE t ADD COLUMN c TEXT"));
+
+    if (e->engine == AX_DB_POSTGRES) {
+        assert_rc(db, ax_db_query(db, "SELECT * FROM t", NULL, 0, &r),
+                  AX_DB_BUSY);
+        assert_ok(db, ax_db_rollback(db));
+        assert_ok(db, ax_db_begin(db));
+        assert_ok(db, ax_db_exec(db, "ALTER TABLE t ADD COLUMN c TEXT"));
+    }
+
+    assert_ok(db, ax_db_query(db, "SELECT * FROM t", NULL, 0, &r));
+    assert_int_equal(ax_db_res_cols(r), 3);
+    ax_db_res_free(r);
+    assert_ok(db, ax_db_commit(db));
+
+    /* a statement that failed to prepare is not cached */
+    assert_rc(db, ax_db_query(db, "SELECT nope FROM t", NULL, 0, NULL),
+              AX_DB_ERROR);
+    assert_ok(db, ax_db_exec(db, "ALTER TABLE t ADD COLUMN nope TEXT"));
+    assert_ok(db, ax_db_query(db, "SELECT nope FROM t", NULL, 0, NULL));
+
     ax_db_close(db);
 }
 
