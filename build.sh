@@ -197,8 +197,15 @@ check_readme() {
 # --- build ----------------------------------------------------------------
 
 build_all() {
+    # one build at a time in build/ (several shells may test at once)
+    mkdir -p "$BUILD"
+    exec 9> "$BUILD/.lock"
+    flock 9
+
     build_module "$BUILD/nginx" "-Werror" ""
     build_cli "$BUILD/arthexis" "$BUILD/cli" ""
+
+    flock -u 9
 }
 
 fetch_schemas() {
@@ -297,11 +304,12 @@ pg_available() {
 
     $run "$bin/initdb" -D "$PG_DIR/data" -U "$user" -A trust \
         > "$PG_DIR/initdb.log" 2>&1 || return 1
+    # a Unix socket in our own directory: no port can clash
     $run "$bin/pg_ctl" -D "$PG_DIR/data" -w -l "$PG_DIR/pg.log" \
-        -o "-p 55432 -k $PG_DIR -c listen_addresses=''" start \
+        -o "-p 5432 -k $PG_DIR -c listen_addresses=''" start \
         > /dev/null 2>&1 || return 1
     PG_PID=1
-    ARTHEXIS_TEST_PG="host=$PG_DIR port=55432 user=$user dbname=postgres"
+    ARTHEXIS_TEST_PG="host=$PG_DIR port=5432 user=$user dbname=postgres"
     export ARTHEXIS_TEST_PG
     return 0
 }
