@@ -131,6 +131,11 @@ ax_db_pg_open(ax_db_t *db, const char *conninfo)
 
     db->conn = pg;
 
+    if (!PQisthreadsafe()) {
+        return ax_db_set_error(db, AX_DB_ERROR,
+                               "libpq is built without thread support");
+    }
+
     errmsg = NULL;
     opts = PQconninfoParse(conninfo, &errmsg);
 

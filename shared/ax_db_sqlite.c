@@ -114,6 +114,11 @@ ax_db_sqlite_open(ax_db_t *db, const char *path)
 
     db->conn = s;
 
+    if (!sqlite3_threadsafe()) {
+        return ax_db_set_error(db, AX_DB_ERROR,
+                               "libsqlite3 is built without thread support");
+    }
+
     rc = sqlite3_open_v2(path, &s->handle,
                          SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
                          | SQLITE_OPEN_NOMUTEX, NULL);

@@ -272,6 +272,48 @@ test_open_forms(void **state)
 }
 
 
+/* PostgreSQL: the DSN's own options are kept, ours are added */
+
+static void
+test_pg_dsn(void **state)
+{
+    eng_t    *e = *state;
+    char      dsn[800], err[256];
+    ax_db_t  *db;
+
+    if (e->engine != AX_DB_POSTGRES
+        || strncmp(e->pg_dsn, "postgres", 8) == 0)
+    {
+        skip();
+    }
+
+    snprintf(dsn, sizeof(dsn), "%s options='-c search_path=%s'"
+             " application_name=ax_test", e->pg_dsn, e->schema);
+
+    if (ax_db_open(&db, dsn, 1500, err, sizeof(err)) != AX_DB_OK) {
+        fail_msg("%s: %s", dsn, err);
+    }
+
+    assert_int_equal(ax_db_engine(db), AX_DB_POSTGRES);
+    assert_string_equal(query1(db, "SHOW search_path", NULL, 0), e->schema);
+    assert_string_equal(query1(db, "SHOW statement_timeout", NULL, 0),
+                        "1500ms");
+    assert_string_equal(query1(db, "SHOW TimeZone", NULL, 0), "UTC");
+    assert_string_equal(query1(db, "SHOW application_name", NULL, 0),
+                        "ax_test");
+    assert_string_equal(query1(db, "SHOW standard_conforming_strings", NULL,
+                               0), "on");
+
+    /* tables land in the schema */
+    assert_ok(db, ax_db_exec(db, "CREATE TABLE in_schema (x INTEGER)"));
+    assert_string_equal(query1(db, "SELECT schemaname FROM pg_tables"
+                               " WHERE tablename = 'in_schema'", NULL, 0),
+                        e->schema);
+
+    ax_db_close(db);
+}
+
+
 static void
 test_params(void **state)
 {
@@ -1204,6 +1246,7 @@ sqlite_dir_remove(eng_t *e)
 static const struct CMUnitTest  tests[] = {
     T(test_open_bad_dsn),
     T(test_open_forms),
+    T(test_pg_dsn),
     T(test_params),
     T(test_bad_params),
     T(test_verbatim),
