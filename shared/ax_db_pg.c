@@ -566,8 +566,16 @@ ax_db_pg_outcome(ax_db_t *db, PGresult *pr, ax_db_res_t **res)
         rc = AX_DB_OK;
         break;
 
-    default:
+    case PGRES_BAD_RESPONSE:
+    case PGRES_NONFATAL_ERROR:
+    case PGRES_FATAL_ERROR:
         rc = ax_db_pg_error(db, pr);
+        break;
+
+    default:
+        /* COPY and the like */
+        rc = ax_db_set_error(db, AX_DB_ERROR, "unsupported statement (%s)",
+                             PQresStatus(PQresultStatus(pr)));
         break;
     }
 
