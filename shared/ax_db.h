@@ -37,11 +37,14 @@
  *           as "1"/"0": ax_db_res_int() reads both as 1/0, or select CASE
  *           WHEN ... THEN 1 ELSE 0 END.  Compare SMALLINT flags with 0/1,
  *           never TRUE/FALSE.
- * Types are strict on PostgreSQL: do not compare a TEXT column with an
- *           integer, do not pass an AX_DB_INT parameter for a TEXT column
- *           (INT parameters are typed bigint on PostgreSQL), and CAST($1 AS
- *           BIGINT) / CAST($1 AS TEXT) where the context does not tell a
- *           parameter's type (e.g. "SELECT $1 + $2", "$1 IS NULL").
+ * Parameters are sent as text on PostgreSQL and the server infers each
+ *           one's type from where it stands (the column it is compared
+ *           with or inserted into): write CAST($1 AS BIGINT) / CAST($1 AS
+ *           TEXT) where the context does not tell ("SELECT $1 + $2", "$1
+ *           IS NULL", a $N used as two different types, the same $N in
+ *           two rows of a multi-row VALUES), never $1::type.  Types are
+ *           strict on PostgreSQL: do not compare a TEXT column with an
+ *           integer column or literal.
  * LIKE is case-sensitive on both engines (SQLite is opened with
  *           case_sensitive_like); lower() only folds ASCII on SQLite.
  * Also fine: JOIN, LEFT JOIN, GROUP BY/HAVING, ORDER BY ... LIMIT n
