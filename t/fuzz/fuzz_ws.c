@@ -9,9 +9,10 @@
  *
  * Input: byte 0 chooses the role (bit 0), the message size limit (bits
  * 1..3) and a small keep_size (bit 4); byte 1 seeds the chunk sizes; the
- * rest is the stream (also checked as UTF-8 against a plain decoder).  The stream is parsed in one piece, one byte at a
- * time and in chunks (each chunk in its own heap block), and the three
- * event sequences must be identical.  Every event is checked against the
+ * rest is the stream (also checked as UTF-8 against a plain decoder).
+ * The stream is parsed in one piece, one byte at a time and in chunks
+ * (each chunk in its own heap block), and the three event sequences must
+ * be identical.  Every event is checked against the
  * rules (text is UTF-8, control payloads <= 125 bytes, messages within the
  * limit, valid close codes), and re-encoded with the writer, for the other
  * role, then parsed back to the same event.

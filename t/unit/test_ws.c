@@ -2438,8 +2438,8 @@ test_sha1(void **state)
     sha1_hex("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", 55, 7,
              hex);
     assert_string_equal(hex, "c1c8bbdc22796e28c0e15163d20899b65621d65a");
-    sha1_hex("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", 56, 64,
-             hex);
+    sha1_hex("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", 56,
+             64, hex);
     assert_string_equal(hex, "c2db330f6083854c99d4b5bfb6e8f29f201be699");
     sha1_hex("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
              "aaaaaaaaaaaaaaaa", 64, 3, hex);
