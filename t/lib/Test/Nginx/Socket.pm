@@ -398,6 +398,14 @@ sub connect_to_server ($$$) {
 
         last if $try > $total;
 
+        # Unlike upstream, do not spend ~45 s retrying when nginx died.
+        if (Test::Nginx::Util::nginx_is_gone()) {
+            Test::More::fail("$name - Can't connect to "
+                             . "$addr:$ServerPortForClient: nginx is not "
+                             . "running any more (crashed?)\n");
+            return undef;
+        }
+
         my $wait = ($sleep + $sleep * $try) * $try / 2;
         $wait = 1 if $wait >= 1;
         if ($wait >= 0.6) {
