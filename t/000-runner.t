@@ -201,6 +201,14 @@ bails_out(run_fixture('undefined-env.tt'),
           qr/No environment TEST_NGINX_NO_SUCH_VARIABLE defined/,
           'undefined $TEST_NGINX_ variable');
 
+{
+    my $r = run_fixture('stray-file.tt');
+    like($r->{bail} // '', qr/not empty\?.*stray\.txt/,
+         'stray file in the servroot: bails out');
+    is(scalar @{ $r->{ok} }, 2, 'stray file in the servroot: block 1 ran');
+    ok(!$r->{nginx_left}, 'stray file in the servroot: no nginx left running');
+}
+
 #---------------------------------------------------------------------------
 # A request split into packets keeps its split points once rewritten.
 #---------------------------------------------------------------------------

@@ -606,13 +606,23 @@ sub check_prev_block_shutdown_error_log () {
 # Server root, user files and nginx.conf
 #---------------------------------------------------------------------------
 
-# Fresh servroot/{conf,html,logs}; an existing servroot keeps anything but
-# those (and *_temp / *_cache), so a mistaken TEST_NGINX_SERVROOT cannot
-# wipe unrelated data.
+# Fresh servroot/{conf,html,logs}. Like upstream, only conf/, html/, logs/,
+# *_temp and *_cache are removed, and the servroot itself must then be empty
+# (so a mistaken TEST_NGINX_SERVROOT cannot wipe unrelated data): files a
+# test leaves directly in the servroot make the next block bail out.
 sub setup_server_root () {
     if (-d $ServRoot) {
         remove_tree($ConfDir, $HtmlDir, $LogDir,
                     glob("$ServRoot/*_cache"), glob("$ServRoot/*_temp"));
+
+        if (!rmdir $ServRoot) {
+            my $err = $!;
+            opendir my $dh, $ServRoot;
+            my @left = grep { !/^\.\.?$/ } readdir $dh;
+            bail_out("Can't remove $ServRoot (not empty?): $err; left: @left "
+                     . "(keep test files below html/ or logs/, or remove "
+                     . "them before the next block)");
+        }
     }
 
     for my $dir ($ServRoot, $LogDir, $HtmlDir, $ConfDir) {
