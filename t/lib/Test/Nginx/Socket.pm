@@ -519,8 +519,12 @@ sub send_request ($$$$) {
     my ($reading, $writing) = (1, 1);
 
     while ($reading || $writing) {
+        $! = 0;
         my ($readable, $writable) = IO::Select->select(
             $reading ? $sel : undef, $writing ? $sel : undef, undef, $timeout);
+
+        # A signal (e.g. SIGCHLD with a handler) is not a timeout.
+        next if !$readable && !$writable && $!{EINTR};
 
         if (!$readable && !$writable) {
             # Idle for $timeout seconds.

@@ -617,8 +617,11 @@ sub setup_server_root () {
 
         if (!rmdir $ServRoot) {
             my $err = $!;
-            opendir my $dh, $ServRoot;
-            my @left = grep { !/^\.\.?$/ } readdir $dh;
+            my @left;
+            if (opendir my $dh, $ServRoot) {
+                @left = grep { !/^\.\.?$/ } readdir $dh;
+                closedir $dh;
+            }
             bail_out("Can't remove $ServRoot (not empty?): $err; left: @left "
                      . "(keep test files below html/ or logs/, or remove "
                      . "them before the next block)");
