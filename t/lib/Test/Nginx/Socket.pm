@@ -1466,8 +1466,55 @@ Test::Nginx::Socket
 
 =head1 DESCRIPTION
 
-See F<shared/notes/test-nginx-subset.md> for the supported sections,
-functions and environment variables, and F<t/000-runner.t> for the runner's
-own tests. Sections the runner does not know make the run bail out.
+A re-implementation (not a copy) of the parts of openresty's test-nginx
+that this project's suites use, for machines where upstream cannot be
+installed. Test files must keep passing under upstream, unchanged.
+
+Supported sections: config, http_config, main_config, post_main_config,
+server_name, init, user_files, log_level, must_die (+ suppress_stderr),
+request (string or eval array; one connection per request), request_eval,
+more_headers (string or array), raw_request (string or array of packets) +
+raw_request_middle_delay, pipelined_requests, timeout, abort, shutdown,
+wait, ignore_response, http09, error_code, error_code_like,
+response_headers (C<!Name> = absent), response_headers_like,
+raw_response_headers_like/_unlike, response_body (string or qr//),
+response_body_like/_unlike, response_body_filters, charset, error_log,
+no_error_log, grep_error_log + grep_error_log_out, shutdown_error_log,
+no_shutdown_error_log, access_log, no_access_log, skip_nginx, skip_nginx2,
+skip_eval, skip_openssl, skip_slave, todo, todo_nginx, stap* (one skipped
+subtest, as upstream without TEST_NGINX_USE_STAP), ONLY, SKIP, LAST.
+
+Functions: everything upstream's Test::Nginx::Socket exports (plan,
+blocks, run_tests, repeat_each, no_shuffle, no_long_string, no_diff,
+log_level, workers, master_on, master_off, worker_connections,
+env_to_nginx, no_root_location, check_accum_error_log, timeout,
+server_port, server_root, html_dir, add_block_preprocessor,
+add_cleanup_handler, add_test_cleanup_handler, add_response_body_check,
+bail_out, is_str, ...).
+
+Environment: TEST_NGINX_BINARY (default C<nginx> in PATH, else
+/usr/sbin/nginx), TEST_NGINX_PORT / TEST_NGINX_SERVER_PORT (1984),
+TEST_NGINX_SERVROOT (t/servroot), TEST_NGINX_LOAD_MODULES,
+TEST_NGINX_NO_SHUFFLE, TEST_NGINX_LOG_LEVEL, TEST_NGINX_TIMEOUT,
+TEST_NGINX_SLEEP, TEST_NGINX_NO_CLEAN, TEST_NGINX_REUSE_PORT,
+TEST_NGINX_MASTER_PROCESS, TEST_NGINX_FORCE_RESTART_ON_TEST,
+TEST_NGINX_RANDOMIZE, TEST_NGINX_CHECK_ACCUM_ERR_LOG, TEST_NGINX_ERROR_LOG,
+TEST_NGINX_WORKER_USER, TEST_NGINX_POSTPONE_OUTPUT, TEST_NGINX_EVENT_TYPE.
+
+Stricter than upstream (so mistakes cannot pass silently): unknown
+sections, unimplemented upstream sections (tcp_*, udp_*, http2, http3,
+curl_*) and upstream-only modes (HUP, valgrind, stap, check-leak,
+benchmark, HTTP/2, HTTP/3) bail out; an C<eval> section that dies bails
+out instead of becoming the section's text. Suites with sections of their
+own list them in C<@Test::Nginx::Socket::ExtraSections>.
+
+Other differences: a request to an nginx that has died fails at once
+instead of after ~45 s of retries; zombie processes count as exited;
+cleanup handlers run once; a --- shutdown_error_log is not lost when a
+skipped or config-less block follows; relative TEST_NGINX_SERVROOT is made
+absolute; diagnostics for long strings are built in (no
+Test::LongString).
+
+See F<t/000-runner.t> and F<t/runner-selftest/> for the runner's own tests.
 
 =cut
