@@ -25,8 +25,6 @@
 #define NGX_HTTP_ARTHEXIS_UPGRADE_REQUIRED  426
 
 
-static ngx_int_t ngx_http_arthexis_ws_check(ngx_http_request_t *r,
-    ngx_str_t *key, ngx_str_t *protocols, const char **detail);
 static ngx_int_t ngx_http_arthexis_ws_has_token(ngx_table_elt_t *h,
     const char *token, size_t len);
 static ngx_int_t ngx_http_arthexis_ws_send_101(ngx_http_request_t *r,
@@ -209,7 +207,7 @@ ngx_http_arthexis_ws_upgrade(ngx_http_request_t *r,
 }
 
 
-static ngx_int_t
+ngx_int_t
 ngx_http_arthexis_ws_check(ngx_http_request_t *r, ngx_str_t *key,
     ngx_str_t *protocols, const char **detail)
 {

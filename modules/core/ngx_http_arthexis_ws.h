@@ -106,6 +106,17 @@ ngx_int_t ngx_http_arthexis_ws_upgrade(ngx_http_request_t *r,
 extern ngx_module_t  ngx_http_arthexis_ws_module;
 
 
+/*
+ * Checks a handshake without answering it: NGX_OK with the key and the
+ * offered subprotocols (joined), or an HTTP status with *detail (NULL
+ * detail: an internal error).  For apps that must look something up (e.g.
+ * in the database) before they accept; ngx_http_arthexis_ws_upgrade()
+ * checks again.
+ */
+ngx_int_t ngx_http_arthexis_ws_check(ngx_http_request_t *r, ngx_str_t *key,
+    ngx_str_t *protocols, const char **detail);
+
+
 /* Queues a data frame (AX_WS_OP_TEXT or AX_WS_OP_BINARY) and writes it
  * now unless inside a read event, whose replies leave in one write. */
 ngx_int_t ngx_http_arthexis_ws_send(ngx_http_arthexis_ws_t *ws,
