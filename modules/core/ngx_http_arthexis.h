@@ -73,6 +73,7 @@ ngx_int_t ngx_http_arthexis_job_post(ngx_http_arthexis_job_t *job);
 ngx_int_t ngx_http_arthexis_job_request(ngx_http_request_t *r,
     ngx_http_arthexis_job_run_pt run, json_t *input, void *data);
 void ngx_http_arthexis_job_init_worker(ngx_cycle_t *cycle);
+ax_db_t *ngx_http_arthexis_db_open_sync(ngx_log_t *log);
 
 /* on the pool thread: the reply, taking ownership of body */
 void ngx_http_arthexis_job_reply(ngx_http_arthexis_job_t *job,

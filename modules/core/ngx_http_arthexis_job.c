@@ -243,6 +243,35 @@ ngx_http_arthexis_thread_db(ngx_http_arthexis_job_t *job)
 }
 
 
+/*
+ * A connection of its own, opened here and now: only for a worker that is
+ * exiting (its thread pool is gone and nothing else is served any more).
+ */
+
+ax_db_t *
+ngx_http_arthexis_db_open_sync(ngx_log_t *log)
+{
+    char      err[200];
+    ax_db_t  *db;
+
+    if (ngx_http_arthexis_dsn == NULL) {
+        return NULL;
+    }
+
+    if (ax_db_open(&db, ngx_http_arthexis_dsn, ngx_http_arthexis_timeout,
+                   err, sizeof(err))
+        != AX_DB_OK)
+    {
+        ngx_log_error(NGX_LOG_ERR, log, 0,
+                      "arthexis: cannot open database \"%s\": %s",
+                      ngx_http_arthexis_dsn_redacted, err);
+        return NULL;
+    }
+
+    return db;
+}
+
+
 static void
 ngx_http_arthexis_job_thread_handler(void *data, ngx_log_t *log)
 {
