@@ -98,11 +98,20 @@ build_module() {
         echo "$stamp" > "$dir/.configured"
     fi
 
-    sh "$ROOT/modules/core/embed-migrations.sh" "$ROOT" \
-        "$dir/objs/ngx_http_arthexis_migrations.c"
+    embed_generated "$dir/objs"
 
     make -s -C "$dir" -f objs/Makefile -j"$JOBS" modules \
         || die "the module did not build"
+}
+
+# the generated sources (regenerated only when their input changed)
+embed_generated() {
+    sh "$ROOT/modules/core/embed-migrations.sh" "$ROOT" \
+        "$1/ngx_http_arthexis_migrations.c"
+    if [ -d "$ROOT/modules/ocpp" ]; then
+        sh "$ROOT/modules/ocpp/embed-schemas.sh" "$ROOT" \
+            "$1/ngx_http_arthexis_ocpp_schemas.c"
+    fi
 }
 
 nginx_version() {
@@ -202,6 +211,7 @@ build_all() {
     exec 9> "$BUILD/.lock"
     flock 9
 
+    fetch_schemas
     build_module "$BUILD/nginx" "-Werror" ""
     build_cli "$BUILD/arthexis" "$BUILD/cli" ""
 
@@ -445,6 +455,7 @@ EOF
 
 cmd_static() {
     install_deps
+    fetch_schemas
     local dir=$BUILD/static src tarball ver
 
     ver=$(nginx_version)
@@ -486,8 +497,7 @@ cmd_static() {
         echo "$stamp" > "$src/.configured"
     fi
 
-    sh "$ROOT/modules/core/embed-migrations.sh" "$ROOT" \
-        "$src/objs/ngx_http_arthexis_migrations.c"
+    embed_generated "$src/objs"
     make -s -C "$src" -f objs/Makefile -j"$JOBS" binary \
         || die "the static nginx did not build"
     cp "$src/objs/nginx" "$dir/nginx"
