@@ -69,6 +69,7 @@ ax_ocpp_parse(const unsigned char *text, size_t len, ax_ocpp_msg_t *msg,
 
     if (root == NULL) {
         if (json_error_code(&jerr) == json_error_out_of_memory) {
+            err->code = "InternalError";
             err->description = "out of memory";
             return -1;
         }

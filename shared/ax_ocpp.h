@@ -88,8 +88,8 @@ typedef struct {
 /*
  * Returns 0 with *msg filled (free it with ax_ocpp_msg_free()), or -1 with
  * *err filled and *msg zeroed (ax_ocpp_msg_free() is harmless on it).
- * err->code is always "FormationViolation" (see above); it is NULL for
- * an allocation failure, which the caller may answer as InternalError.
+ * err->code is "FormationViolation" (see above), or "InternalError" when
+ * memory ran out.
  */
 int ax_ocpp_parse(const unsigned char *text, size_t len, ax_ocpp_msg_t *msg,
     ax_ocpp_error_t *err);
