@@ -85,9 +85,11 @@ build_module() {
     if [ ! -f "$dir/.configured" ] || [ "$(cat "$dir/.configured")" != "$stamp" ]
     then
         say "configuring nginx $(nginx_version) with the arthexis module"
-        rm -rf "$dir"
-        mkdir -p "$dir"
-        cp -r "$NGX_SRC"/. "$dir"/
+        # configure in place: a module built before stays usable meanwhile
+        if [ ! -x "$dir/configure" ]; then
+            mkdir -p "$dir"
+            cp -r "$NGX_SRC"/. "$dir"/
+        fi
         # shellcheck disable=SC1091
         . "$NGX_SRC/conf_flags"
         (cd "$dir" && ./configure "${NGX_CONF_FLAGS[@]}" \
