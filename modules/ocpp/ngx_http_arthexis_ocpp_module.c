@@ -4,6 +4,7 @@
  */
 
 #include "ngx_http_arthexis_ocpp.h"
+#include "ngx_http_arthexis_admin.h"
 
 
 extern const unsigned char  ngx_http_arthexis_ocpp_schemas_json[];
@@ -23,6 +24,49 @@ static char *ngx_http_arthexis_ocpp_api(ngx_conf_t *cf, ngx_command_t *cmd,
 static ngx_int_t ngx_http_arthexis_ocpp_init_process(ngx_cycle_t *cycle);
 static void ngx_http_arthexis_ocpp_exit_process(ngx_cycle_t *cycle);
 static void ngx_http_arthexis_ocpp_free_schemas(void *data);
+static ngx_int_t ngx_http_arthexis_ocpp_postconfiguration(ngx_conf_t *cf);
+static const char *ngx_http_arthexis_ocpp_check_id(ngx_http_request_t *r,
+    ngx_http_arthexis_admin_value_t *value);
+
+
+/* chargers in the admin API (the seed's Django admin) */
+
+static const ngx_http_arthexis_admin_field_t  ngx_http_arthexis_ocpp_fields[] =
+{
+    { ngx_string("charger_id"), "charger_id", NGX_HTTP_ARTHEXIS_ADMIN_TEXT,
+      NULL, NGX_HTTP_ARTHEXIS_OCPP_ID_MAX, 0, 0,
+      ngx_http_arthexis_ocpp_check_id,
+      NGX_HTTP_ARTHEXIS_ADMIN_REQUIRED|NGX_HTTP_ARTHEXIS_ADMIN_UNIQUE },
+    { ngx_string("name"), "name", NGX_HTTP_ARTHEXIS_ADMIN_TEXT, NULL, 200,
+      0, 0, NULL, 0 },
+    { ngx_string("config"), "config", NGX_HTTP_ARTHEXIS_ADMIN_JSON, NULL, 0,
+      0, 0, NULL, 0 },
+    { ngx_string("require_rfid"), "require_rfid",
+      NGX_HTTP_ARTHEXIS_ADMIN_BOOL, NULL, 0, 0, 0, NULL, 0 },
+    { ngx_string("last_heartbeat"), "last_heartbeat",
+      NGX_HTTP_ARTHEXIS_ADMIN_TEXT, NULL, 0, 0, 0, NULL,
+      NGX_HTTP_ARTHEXIS_ADMIN_READ_ONLY },
+    { ngx_string("vendor"), "vendor", NGX_HTTP_ARTHEXIS_ADMIN_TEXT, NULL, 0,
+      0, 0, NULL, NGX_HTTP_ARTHEXIS_ADMIN_READ_ONLY },
+    { ngx_string("model"), "model", NGX_HTTP_ARTHEXIS_ADMIN_TEXT, NULL, 0,
+      0, 0, NULL, NGX_HTTP_ARTHEXIS_ADMIN_READ_ONLY },
+    { ngx_string("firmware_version"), "firmware_version",
+      NGX_HTTP_ARTHEXIS_ADMIN_TEXT, NULL, 0, 0, 0, NULL,
+      NGX_HTTP_ARTHEXIS_ADMIN_READ_ONLY },
+    { ngx_string("status"), "status", NGX_HTTP_ARTHEXIS_ADMIN_TEXT, NULL, 0,
+      0, 0, NULL, NGX_HTTP_ARTHEXIS_ADMIN_READ_ONLY },
+    { ngx_string("created_at"), "created_at", NGX_HTTP_ARTHEXIS_ADMIN_TIME,
+      NULL, 0, 0, 0, NULL,
+      NGX_HTTP_ARTHEXIS_ADMIN_NOW_ON_CREATE
+      |NGX_HTTP_ARTHEXIS_ADMIN_CREATE_ONLY },
+    ngx_http_arthexis_admin_null_field
+};
+
+
+static const ngx_http_arthexis_admin_model_t  ngx_http_arthexis_ocpp_admin = {
+    ngx_string("chargers"), "ocpp_charger", ngx_http_arthexis_ocpp_fields,
+    "charger_id", NULL, NULL
+};
 
 
 static ngx_conf_enum_t  ngx_http_arthexis_ocpp_dt_status[] = {
@@ -168,7 +212,7 @@ static ngx_command_t  ngx_http_arthexis_ocpp_commands[] = {
 
 static ngx_http_module_t  ngx_http_arthexis_ocpp_module_ctx = {
     NULL,                                     /* preconfiguration */
-    NULL,                                     /* postconfiguration */
+    ngx_http_arthexis_ocpp_postconfiguration, /* postconfiguration */
 
     ngx_http_arthexis_ocpp_create_main_conf,  /* create main configuration */
     ngx_http_arthexis_ocpp_init_main_conf,    /* init main configuration */
@@ -195,6 +239,36 @@ ngx_module_t  ngx_http_arthexis_ocpp_module = {
     NULL,                                  /* exit master */
     NGX_MODULE_V1_PADDING
 };
+
+
+static ngx_int_t
+ngx_http_arthexis_ocpp_postconfiguration(ngx_conf_t *cf)
+{
+    return ngx_http_arthexis_admin_register(cf,
+                                            &ngx_http_arthexis_ocpp_admin);
+}
+
+
+/* the charger ids the WebSocket endpoint accepts: printable ASCII */
+
+static const char *
+ngx_http_arthexis_ocpp_check_id(ngx_http_request_t *r,
+    ngx_http_arthexis_admin_value_t *value)
+{
+    u_char  *p;
+
+    if (value->s.len == 0) {
+        return "must not be empty";
+    }
+
+    for (p = value->s.data; p < value->s.data + value->s.len; p++) {
+        if (*p < 0x20 || *p > 0x7e) {
+            return "must be printable ASCII";
+        }
+    }
+
+    return NULL;
+}
 
 
 static void *
