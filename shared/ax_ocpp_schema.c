@@ -52,6 +52,10 @@
 
 #define AX_N_NUMERIC  (AX_N_MIN|AX_N_MAX|AX_N_XMIN|AX_N_XMAX|AX_N_MULTIPLE)
 
+/* the slot of a fingerprint in a table of 2^bits */
+#define AX_SLOT(fp, bits)  ((size_t) (((fp) * 0x9e3779b97f4a7c15ULL)         \
+                                      >> (64 - (bits))))
+
 
 typedef struct {
     uint16_t    types;          /* AX_T_* bits; 0: any type */
@@ -60,6 +64,8 @@ typedef struct {
     uint16_t    nenum;
     uint32_t    props;          /* first of nprops in s->props */
     uint32_t    enums;          /* first of nenum in s->enums */
+    uint32_t    ehash;          /* first of 2^ebits slots in s->ehash */
+    uint32_t    ebits;
     uint32_t    items;          /* node, or AX_NONE */
     uint32_t    addl;           /* additionalProperties node, or AX_NONE */
     uint32_t    min_length;
@@ -76,7 +82,14 @@ typedef struct {
 } ax_ocpp_node_t;
 
 
+/*
+ * Names and enum values carry a fingerprint (ax_ocpp_fp()): equal lengths
+ * and fingerprints mean equal strings up to 8 bytes; beyond, memcmp()
+ * confirms.  Each enum of strings has an open addressing table.
+ */
+
 typedef struct {
+    uint64_t    fp;
     uint32_t    name;           /* offset in the pool */
     uint32_t    len;
     uint32_t    node;
@@ -84,6 +97,7 @@ typedef struct {
 
 
 typedef struct {
+    uint64_t    fp;
     uint32_t    str;            /* offset in the pool */
     uint32_t    len;
 } ax_ocpp_str_t;
@@ -101,6 +115,7 @@ struct ax_ocpp_schemas_s {
     ax_ocpp_node_t     *nodes;
     ax_ocpp_prop_t     *props;
     ax_ocpp_str_t      *enums;
+    uint16_t           *ehash;          /* enum index + 1, 0 empty */
     char               *pool;
     ax_ocpp_action_t   *actions;
     int32_t            *hash;           /* indexes of actions, -1 empty */
@@ -124,6 +139,8 @@ typedef struct {
     size_t              props_size;
     size_t              nenums;
     size_t              enums_size;
+    size_t              nehash;
+    size_t              ehash_size;
     size_t              pool_len;
     size_t              pool_size;
     size_t              actions_size;
@@ -177,6 +194,7 @@ static int ax_ocpp_type_bit(ax_ocpp_loader_t *ld, json_t *v, uint32_t idx);
 static int ax_ocpp_count(ax_ocpp_loader_t *ld, json_t *v, const char *kw,
     uint32_t *out);
 static int ax_ocpp_build_hash(ax_ocpp_loader_t *ld);
+static uint64_t ax_ocpp_fp(const char *p, size_t len);
 static uint32_t ax_ocpp_hash_key(const char *p, size_t len);
 static const ax_ocpp_action_t *ax_ocpp_find(const ax_ocpp_schemas_t *s,
     const char *name, size_t len);
@@ -393,6 +411,7 @@ ax_ocpp_schemas_free(ax_ocpp_schemas_t *s)
     free(s->nodes);
     free(s->props);
     free(s->enums);
+    free(s->ehash);
     free(s->pool);
     free(s->actions);
     free(s->hash);
@@ -1065,6 +1084,7 @@ ax_ocpp_compile_props(ax_ocpp_loader_t *ld, json_t *props, json_t *required,
             p = &s->props[first + k++];
             p->name = off;
             p->len = (uint32_t) strlen(key);
+            p->fp = ax_ocpp_fp(key, p->len);
             p->node = child;
 
             if (strcmp(key, "value") == 0) {
@@ -1100,6 +1120,7 @@ ax_ocpp_compile_props(ax_ocpp_loader_t *ld, json_t *props, json_t *required,
             p = &s->props[first + k++];
             p->name = off;
             p->len = (uint32_t) strlen(name);
+            p->fp = ax_ocpp_fp(name, p->len);
             p->node = child;
         }
 
@@ -1124,7 +1145,9 @@ static int
 ax_ocpp_compile_enum(ax_ocpp_loader_t *ld, json_t *e, uint32_t idx)
 {
     int                 wh, fahrenheit;
-    size_t              i, n;
+    size_t              i, n, h, size;
+    unsigned            bits;
+    uint16_t           *slots;
     json_t             *v;
     uint32_t            off;
     const char         *str;
@@ -1172,6 +1195,7 @@ ax_ocpp_compile_enum(ax_ocpp_loader_t *ld, json_t *e, uint32_t idx)
 
         s->enums[ld->nenums].str = off;
         s->enums[ld->nenums].len = (uint32_t) json_string_length(v);
+        s->enums[ld->nenums].fp = ax_ocpp_fp(str, json_string_length(v));
         ld->nenums++;
 
         if (strcmp(str, "Celsius") == 0 || strcmp(str, "Celcius") == 0) {
@@ -1187,6 +1211,37 @@ ax_ocpp_compile_enum(ax_ocpp_loader_t *ld, json_t *e, uint32_t idx)
 
     if (wh && fahrenheit) {
         s->nodes[idx].flags |= AX_N_UNIT;
+    }
+
+    /* an open addressing table of twice the values or more */
+
+    for (bits = 2; ((size_t) 1 << bits) < 2 * n; bits++) { /* void */ }
+
+    size = (size_t) 1 << bits;
+
+    if (ax_ocpp_grow((void **) &s->ehash, &ld->ehash_size, ld->nehash, size,
+                     sizeof(uint16_t))
+        != 0)
+    {
+        return ax_ocpp_load_error(ld, "out of memory");
+    }
+
+    node = &s->nodes[idx];
+    node->ehash = (uint32_t) ld->nehash;
+    node->ebits = bits;
+    slots = &s->ehash[ld->nehash];
+    ld->nehash += size;
+
+    memset(slots, 0, size * sizeof(uint16_t));
+
+    for (i = 0; i < n; i++) {
+        h = AX_SLOT(s->enums[node->enums + i].fp, bits);
+
+        while (slots[h] != 0) {
+            h = (h + 1) & (size - 1);
+        }
+
+        slots[h] = (uint16_t) (i + 1);
     }
 
     return 0;
@@ -1292,6 +1347,45 @@ ax_ocpp_build_hash(ax_ocpp_loader_t *ld)
     }
 
     return 0;
+}
+
+
+/*
+ * A fingerprint: for up to 8 bytes, one-to-one among strings of the same
+ * length (so equal lengths and fingerprints are equal strings); longer,
+ * the first, middle and last 8 bytes mixed (memcmp() confirms).
+ */
+
+static uint64_t
+ax_ocpp_fp(const char *p, size_t len)
+{
+    uint32_t  lo, hi;
+    uint64_t  a, b, c;
+
+    if (len > 8) {
+        memcpy(&a, p, 8);
+        memcpy(&b, p + (len - 8) / 2, 8);
+        memcpy(&c, p + len - 8, 8);
+
+        return a ^ (b * 0x9e3779b97f4a7c15ULL) ^ (c * 0xff51afd7ed558ccdULL);
+    }
+
+    if (len >= 4) {
+        /* two loads that may overlap: the bytes in their places */
+        memcpy(&lo, p, 4);
+        memcpy(&hi, p + len - 4, 4);
+
+        return lo | (uint64_t) hi << ((len - 4) * 8);
+    }
+
+    if (len == 0) {
+        return 0;
+    }
+
+    /* 1 to 3 bytes: one-to-one for a given length */
+
+    return (unsigned char) p[0] | (uint64_t) (unsigned char) p[len / 2] << 8
+           | (uint64_t) (unsigned char) p[len - 1] << 16;
 }
 
 
@@ -1691,7 +1785,7 @@ ax_ocpp_check_object(ax_ocpp_vctx_t *c, const ax_ocpp_node_t *n, json_t *v)
     int                    rc;
     void                  *it;
     size_t                 k, klen;
-    uint64_t               seen, missing;
+    uint64_t               seen, missing, fp;
     const char            *key;
     const ax_ocpp_prop_t  *props, *p;
     const char            *pool;
@@ -1708,12 +1802,13 @@ ax_ocpp_check_object(ax_ocpp_vctx_t *c, const ax_ocpp_node_t *n, json_t *v)
     for (it = json_object_iter(v); it; it = json_object_iter_next(v, it)) {
         key = json_object_iter_key(it);
         klen = json_object_iter_key_len(it);
+        fp = ax_ocpp_fp(key, klen);
 
         for (k = 0; k < n->nprops; k++) {
             p = &props[k];
 
-            if (p->len == klen && pool[p->name] == key[0]
-                && memcmp(pool + p->name, key, klen) == 0)
+            if (p->fp == fp && p->len == klen
+                && (klen <= 8 || memcmp(pool + p->name, key, klen) == 0))
             {
                 break;
             }
@@ -1818,9 +1913,12 @@ ax_ocpp_check_array(ax_ocpp_vctx_t *c, uint32_t idx,
 static int
 ax_ocpp_check_string(ax_ocpp_vctx_t *c, const ax_ocpp_node_t *n, json_t *v)
 {
-    size_t                len, i, cps;
+    int                   found;
+    size_t                len, i, k, cps, mask;
+    uint64_t              fp;
     long long             ms;
-    const char           *str, *e;
+    const char           *str;
+    const uint16_t       *slots;
     const ax_ocpp_str_t  *en;
 
     str = json_string_value(v);
@@ -1857,18 +1955,24 @@ ax_ocpp_check_string(ax_ocpp_vctx_t *c, const ax_ocpp_node_t *n, json_t *v)
         }
 
         en = &c->s->enums[n->enums];
+        slots = &c->s->ehash[n->ehash];
+        mask = ((size_t) 1 << n->ebits) - 1;
+        fp = ax_ocpp_fp(str, len);
+        found = 0;
 
-        for (i = 0; i < n->nenum; i++) {
-            if (en[i].len == len) {
-                e = c->s->pool + en[i].str;
+        for (i = AX_SLOT(fp, n->ebits); slots[i] != 0; i = (i + 1) & mask) {
+            k = slots[i] - 1;
 
-                if (e[0] == str[0] && memcmp(e, str, len) == 0) {
-                    break;
-                }
+            if (en[k].fp == fp && en[k].len == len
+                && (len <= 8
+                    || memcmp(c->s->pool + en[k].str, str, len) == 0))
+            {
+                found = 1;
+                break;
             }
         }
 
-        if (i == n->nenum
+        if (!found
             && !((n->flags & AX_N_CELSIUS)
                  && (c->flags & AX_OCPP_LENIENT_CELSIUS)
                  && len == 7
@@ -1957,6 +2061,14 @@ ax_ocpp_check_enum_any(ax_ocpp_vctx_t *c, const ax_ocpp_node_t *n,
 
     json_array_foreach(n->enum_any, i, e) {
         if (json_equal(e, v)) {
+            return 0;
+        }
+
+        /* 1 and 1.0 are the same number for JSON Schema */
+
+        if (json_is_number(e) && json_is_number(v)
+            && json_number_value(e) == json_number_value(v))
+        {
             return 0;
         }
     }
