@@ -218,7 +218,7 @@ my $stop = { transactionId => $a->[2]{transactionId}, meterStop => 20000,
 $cp->call('StopTransaction', $stop);
 $cp->call('StopTransaction', $stop);
 $cp->close;
-Test::More::like(main::arthexis_cli('account', 'show', 'alice'), qr/balance_kwh\W+30\.00/,
+Test::More::like(main::arthexis_cli('account', 'show', 'alice'), qr/balance 30\.00 kWh/,
      '50 - 20 kWh, debited once');
 --- request
 GET /ocpp/chargers/CP1/
@@ -267,8 +267,9 @@ main::rfid_user('dave', 'AAAA0002');
 main::rfid_user('erin', 'AAAA0003', '0');
 main::arthexis_cli('rfid', 'add', 'AAAA0004', '--user', 'carol',
              '--expires', '2020-01-01T00:00:00Z');
-main::arthexis_cli('rfid', 'add', 'AAAA0005', '--user', 'carol',
-             '--parent', 'PARENT1');
+main::arthexis_cli('rfid', 'add', 'AAAA0005', '--user', 'carol');
+main::arthexis_sql("UPDATE accounts_rfid SET parent_id_tag = 'PARENT1' "
+                   . "WHERE code = 'AAAA0005'");
 main::arthexis_cli('rfid', 'block', 'AAAA0002');
 main::arthexis_cli('charger', 'add', 'CP1', '--require-rfid');
 main::arthexis_cli('charger', 'add', 'CP2', '--require-rfid');

@@ -45,10 +45,13 @@ static void ngx_http_arthexis_ocpp_call_finish(
 static void ngx_http_arthexis_ocpp_drain(ngx_http_arthexis_ocpp_session_t *s);
 
 
+/* the request is released after the 101: a session costs only what it
+ * keeps in the connection's pool */
 static const ngx_http_arthexis_ws_handler_t  ngx_http_arthexis_ocpp_ws = {
     ngx_http_arthexis_ocpp_protocol,
     ngx_http_arthexis_ocpp_message,
-    ngx_http_arthexis_ocpp_closed
+    ngx_http_arthexis_ocpp_closed,
+    1
 };
 
 
@@ -368,7 +371,10 @@ ngx_http_arthexis_ocpp_ensure_done(ngx_http_arthexis_job_t *job)
     olcf = ngx_http_get_module_loc_conf(r, ngx_http_arthexis_ocpp_module);
     omcf = ngx_http_get_module_main_conf(r, ngx_http_arthexis_ocpp_module);
 
-    s = ngx_pcalloc(r->pool, sizeof(ngx_http_arthexis_ocpp_session_t));
+    /* the session outlives the request: the connection's pool */
+
+    s = ngx_pcalloc(r->connection->pool,
+                    sizeof(ngx_http_arthexis_ocpp_session_t));
     if (s == NULL) {
         ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return;
@@ -376,8 +382,14 @@ ngx_http_arthexis_ocpp_ensure_done(ngx_http_arthexis_job_t *job)
 
     s->conf = olcf;
     s->mcf = omcf;
-    s->id = e->id;
+    s->id.len = e->id.len;
+    s->id.data = ngx_pstrdup(r->connection->pool, &e->id);
     s->log = r->connection->log;
+
+    if (s->id.data == NULL) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
     ngx_queue_init(&s->pending);
     ngx_queue_init(&s->calls);
 
