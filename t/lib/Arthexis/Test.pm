@@ -61,8 +61,9 @@ if ($Engine eq 'postgresql') {
         "$dsn options='-csearch_path=$Schema'";
 
 } else {
-    # relative to the nginx prefix (the servroot), removed before each block
-    $ENV{TEST_NGINX_ARTHEXIS_DATABASE} = 'sqlite:arthexis.sqlite3';
+    # relative to the nginx prefix (the servroot); logs/ is made afresh
+    # for every block, and the runner wants nothing else left behind
+    $ENV{TEST_NGINX_ARTHEXIS_DATABASE} = 'sqlite:logs/arthexis.sqlite3';
 }
 
 # a fresh database for every block
@@ -77,7 +78,7 @@ sub reset_database () {
     }
 
     my $root = Test::Nginx::Util::server_root();
-    unlink map { "$root/arthexis.sqlite3$_" } ('', '-wal', '-shm');
+    unlink map { "$root/logs/arthexis.sqlite3$_" } ('', '-wal', '-shm');
 }
 
 sub psql ($) {
@@ -124,7 +125,7 @@ sub arthexis_sql ($) {
         return $out // '';
     }
 
-    my $file = Test::Nginx::Util::server_root() . '/arthexis.sqlite3';
+    my $file = Test::Nginx::Util::server_root() . '/logs/arthexis.sqlite3';
     open my $fh, '-|', 'sqlite3', '-batch', $file, $sql
         or die "sqlite3: $!\n";
     local $/;
@@ -196,7 +197,8 @@ sub hold_database ($) {
             close $fh;
 
         } else {
-            my $file = Test::Nginx::Util::server_root() . '/arthexis.sqlite3';
+            my $file = Test::Nginx::Util::server_root()
+                       . '/logs/arthexis.sqlite3';
             open my $fh, '|-', 'sqlite3', '-batch', $file or exit 1;
             select((select($fh), $| = 1)[0]);
             print $fh ".timeout 5000\nBEGIN IMMEDIATE;\n"
