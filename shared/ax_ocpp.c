@@ -244,7 +244,7 @@ ax_ocpp_fail(ax_ocpp_error_t *err, const char *fmt, ...)
 /*
  * Reads the type and the id from the start of text that is not valid JSON
  * as a whole: `[ <digits> , "<id>"`, the id without escapes or control
- * characters, 1 to 36 bytes.
+ * characters, printable ASCII (the text may not be UTF-8), 1 to 36 bytes.
  */
 
 static void
@@ -299,7 +299,7 @@ ax_ocpp_scan_prefix(const unsigned char *p, size_t len,
     id = p;
 
     while (p < end && *p != '"') {
-        if (*p < 0x20 || *p == '\\') {
+        if (*p < 0x20 || *p > 0x7e || *p == '\\') {
             return;
         }
         p++;

@@ -27,7 +27,8 @@
  * schema check (ax_ocpp_validate()) refuses what is not an object.
  *
  * err->id is the message id whenever it can be read, even from text that is
- * not valid JSON (a prefix like `[2,"abc",` is enough), else "-1".
+ * not valid JSON (a prefix like `[2,"abc",` is enough, the id then in
+ * printable ASCII without escapes), else "-1".
  */
 
 #ifndef _AX_OCPP_H_INCLUDED_

@@ -280,7 +280,16 @@ ax_ocpp_schemas_load(const char *json_text, size_t len, char *err,
 
     s->empty = json_object();
 
-    if (s->empty == NULL) {
+    /* every array exists, even empty: no pointer arithmetic on NULL */
+
+    if (s->empty == NULL
+        || ax_ocpp_grow((void **) &s->props, &ld.props_size, 0, 1,
+                        sizeof(ax_ocpp_prop_t)) != 0
+        || ax_ocpp_grow((void **) &s->enums, &ld.enums_size, 0, 1,
+                        sizeof(ax_ocpp_str_t)) != 0
+        || ax_ocpp_grow((void **) &s->ehash, &ld.ehash_size, 0, 1,
+                        sizeof(uint16_t)) != 0)
+    {
         ax_ocpp_load_error(&ld, "out of memory");
         goto failed;
     }

@@ -179,6 +179,8 @@ test_parse_errors(void **state)
     refused("[2,\"0123456789012345678901234567890123456\",", "-1", 2,
             "invalid JSON");
     refused("[2,\"\",", "-1", 2, "invalid JSON");
+    refused("[2,\"\xc3\xa9\",", "-1", 2, "invalid JSON");
+    refused("[2,\"a\xff\",\"Heartbeat\",{}]", "-1", 2, "invalid JSON");
     refused("[9999,\"abc\",", "-1", 0, "invalid JSON");
     refused("[2,\"a\",\"Heartbeat\",{}] trailing", "a", 2, "invalid JSON");
     refused("[2,\"a\",\"Heartbeat\",{}]]", "a", 2, "invalid JSON");

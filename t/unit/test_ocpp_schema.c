@@ -1179,6 +1179,24 @@ test_compile_keywords(void **state)
     check_in(s, "Solo", 0, "{}", STRICT, NI, NULL, 0);
     ax_ocpp_schemas_free(s);
 
+    /* empty sets: no property anywhere, an empty enum */
+
+    s = compile("{\"$id\":\"urn:E.req\",\"additionalProperties\":false,"
+                "\"properties\":{}}");
+    check_in(s, "E", 0, "{}", STRICT, NULL, NULL, 0);
+    check_in(s, "E", 0, "{\"a\":1}", STRICT, PCV, "a: unknown property", 0);
+    ax_ocpp_schemas_free(s);
+
+    s = compile("{\"$id\":\"urn:E.req\",\"additionalProperties\":false}");
+    check_in(s, "E", 0, "{\"a\":1}", STRICT, PCV, "a: unknown property", 0);
+    ax_ocpp_schemas_free(s);
+
+    s = compile("{\"$id\":\"urn:E.req\",\"properties\":{\"a\":"
+                "{\"enum\":[]}}}");
+    check_in(s, "E", 0, "{\"a\":\"x\"}", STRICT, PCV, NULL, 0);
+    check_in(s, "E", 0, "{\"a\":1}", STRICT, PCV, NULL, 0);
+    ax_ocpp_schemas_free(s);
+
     /* a recursive schema cannot recurse forever */
 
     s = compile("{\"$id\":\"urn:Deep.req\",\"definitions\":{\"n\":"
