@@ -5,8 +5,10 @@
  *
  * The schemas are the official OCPP 1.6 JSON schemas as the npm package
  * ocpp-rpc ships them (lib/schemas/ocpp1_6.json: an array of draft-07
- * schemas with "$id": "urn:<Action>.req" or "urn:<Action>.conf"), read at
- * run time from their JSON text, never compiled in.  Also accepted: one
+ * schemas with "$id": "urn:<Action>.req" or "urn:<Action>.conf"),
+ * compiled from their JSON text when loaded (the module embeds the text at
+ * build time, the tests read the file; the schemas are never committed,
+ * nor translated into C by hand).  Also accepted: one
  * schema object alone, and ids in the OCA's own style ("id":
  * "urn:OCPP:1.6:2019:12:BootNotificationRequest" / ...Response).
  *
@@ -38,8 +40,11 @@
  *   PropertyConstraintViolation    bad length, enum value, format, range,
  *                                  multipleOf, or a property that
  *                                  additionalProperties: false forbids
+ *   InternalError                  out of memory while normalizing
  * Objects are checked member by member in the order they were sent (the
- * first failure is reported), then for missing required members.
+ * first failure is reported), then for missing required members.  Values
+ * nested deeper than 32 levels (only possible with recursive $refs) are a
+ * FormationViolation.
  */
 
 #ifndef _AX_OCPP_SCHEMA_H_INCLUDED_
