@@ -10,40 +10,64 @@
  * expires.  The first time, the session sends Close 1001 and waits for the
  * peer's Close; the second time, or when the closing timer fires, it ends.
  *
+ * Two lives: while the request is held (r->main->count), the handlers find
+ * the session in the request's ctx and the session ends by finalizing the
+ * request.  With handler->release_request the request is freed as soon as
+ * the 101 is out and the handshake's packet is read, as
+ * ngx_http_set_keepalive() frees an idle keepalive request: c->data is
+ * then the session (allocated from c->pool), other handlers take over, and
+ * the session ends with ngx_http_close_connection().
+ *
  * Input is read into one buffer per worker and parsed at once (the parser
  * keeps any partial frame), so an idle session holds no input buffer.
  * Output goes to a per-session queue that exists only while bytes are
- * waiting; the replies to one read event leave in one write.
+ * waiting; the replies to one read event leave in one write.  A session
+ * ends with a lingering close: our side is shut down after the last frame
+ * and the peer's remaining bytes are read until it closes, so that no RST
+ * can destroy the frames it has not read yet.
  */
 
 #include "ngx_http_arthexis.h"
 #include "ngx_http_arthexis_ws.h"
 
 
-#define NGX_HTTP_ARTHEXIS_WS_RECV_SIZE   65536
-#define NGX_HTTP_ARTHEXIS_WS_OUT_MIN     1024
+#define NGX_HTTP_ARTHEXIS_WS_RECV_SIZE      65536
+#define NGX_HTTP_ARTHEXIS_WS_READ_BUDGET    (16 * 65536)
+#define NGX_HTTP_ARTHEXIS_WS_OUT_MIN        1024
 #define NGX_HTTP_ARTHEXIS_UPGRADE_REQUIRED  426
 
 
-static ngx_int_t ngx_http_arthexis_ws_has_token(ngx_table_elt_t *h,
-    const char *token, size_t len);
+static ngx_int_t ngx_http_arthexis_ws_has_token(ngx_http_request_t *r,
+    const char *name, size_t name_len, const char *token, size_t len);
 static ngx_int_t ngx_http_arthexis_ws_send_101(ngx_http_request_t *r,
     ngx_str_t *key, ngx_str_t *protocol);
-static void ngx_http_arthexis_ws_read_event(ngx_event_t *rev);
-static void ngx_http_arthexis_ws_write_event(ngx_event_t *wev);
+static void ngx_http_arthexis_ws_request_read(ngx_event_t *rev);
+static void ngx_http_arthexis_ws_request_write(ngx_event_t *wev);
+static void ngx_http_arthexis_ws_conn_read(ngx_event_t *rev);
+static void ngx_http_arthexis_ws_conn_write(ngx_event_t *wev);
+static ngx_int_t ngx_http_arthexis_ws_on_read(ngx_http_arthexis_ws_t *ws);
+static ngx_int_t ngx_http_arthexis_ws_on_write(ngx_http_arthexis_ws_t *ws);
+static void ngx_http_arthexis_ws_after(ngx_http_arthexis_ws_t *ws,
+    ngx_connection_t *c, ngx_int_t rc);
+static void ngx_http_arthexis_ws_release(ngx_http_arthexis_ws_t *ws);
 static void ngx_http_arthexis_ws_read(ngx_http_arthexis_ws_t *ws);
 static void ngx_http_arthexis_ws_process(ngx_http_arthexis_ws_t *ws,
     u_char *buf, size_t len);
+static ngx_int_t ngx_http_arthexis_ws_room(ngx_http_arthexis_ws_t *ws,
+    size_t len);
 static ngx_int_t ngx_http_arthexis_ws_queue(ngx_http_arthexis_ws_t *ws,
     ngx_uint_t opcode, u_char *data, size_t len);
 static ngx_int_t ngx_http_arthexis_ws_queue_close(ngx_http_arthexis_ws_t *ws,
     ngx_uint_t code, const char *reason);
 static void ngx_http_arthexis_ws_flush(ngx_http_arthexis_ws_t *ws);
-static void ngx_http_arthexis_ws_check_end(ngx_http_arthexis_ws_t *ws);
+static void ngx_http_arthexis_ws_defer(ngx_http_arthexis_ws_t *ws);
+static ngx_int_t ngx_http_arthexis_ws_check_end(ngx_http_arthexis_ws_t *ws);
+static void ngx_http_arthexis_ws_linger(ngx_http_arthexis_ws_t *ws);
 static void ngx_http_arthexis_ws_end(ngx_http_arthexis_ws_t *ws);
 static void ngx_http_arthexis_ws_ping_handler(ngx_event_t *ev);
 static void ngx_http_arthexis_ws_close_handler(ngx_event_t *ev);
-static void ngx_http_arthexis_ws_cleanup(void *data);
+static void ngx_http_arthexis_ws_request_cleanup(void *data);
+static void ngx_http_arthexis_ws_cleanup(ngx_http_arthexis_ws_t *ws);
 static void *ngx_http_arthexis_ws_alloc(size_t size, void *ctx);
 static void ngx_http_arthexis_ws_free(void *p, void *ctx);
 
@@ -108,7 +132,9 @@ ngx_http_arthexis_ws_upgrade(ngx_http_request_t *r,
         }
     }
 
-    ws = ngx_pcalloc(r->pool, sizeof(ngx_http_arthexis_ws_t));
+    /* the session may outlive the request: it lives in c->pool */
+
+    ws = ngx_pcalloc(c->pool, sizeof(ngx_http_arthexis_ws_t));
     if (ws == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -126,10 +152,13 @@ ngx_http_arthexis_ws_upgrade(ngx_http_request_t *r,
 
     ws->request = r;
     ws->connection = c;
+    ws->pool = c->pool;
     ws->handler = handler;
     ws->conf = conf;
     ws->data = data;
     ws->id = ++ngx_http_arthexis_ws_next_id;
+    ws->cleanup = hcln;
+    ws->release = handler->release_request ? 1 : 0;
 
     alloc.alloc = ngx_http_arthexis_ws_alloc;
     alloc.resize = NULL;
@@ -139,7 +168,7 @@ ngx_http_arthexis_ws_upgrade(ngx_http_request_t *r,
     ax_ws_parser_init(&ws->parser, AX_WS_ROLE_SERVER, conf->max_message_size,
                       &alloc);
 
-    hcln->handler = ngx_http_arthexis_ws_cleanup;
+    hcln->handler = ngx_http_arthexis_ws_request_cleanup;
     hcln->data = ws;
 
     ngx_http_set_ctx(r, ws, ngx_http_arthexis_ws_module);
@@ -152,21 +181,15 @@ ngx_http_arthexis_ws_upgrade(ngx_http_request_t *r,
     ws->close_ev.data = ws;
     ws->close_ev.log = c->log;
 
-    clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
-
-    if (clcf->tcp_nodelay && ngx_tcp_nodelay(c) != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    /* the session holds the request until it ends */
+    /* the session holds the request until it ends or releases it */
 
     r->main->count++;
 
     r->read_event_handler = ngx_http_block_reading;
     r->write_event_handler = ngx_http_request_empty_handler;
 
-    c->read->handler = ngx_http_arthexis_ws_read_event;
-    c->write->handler = ngx_http_arthexis_ws_write_event;
+    c->read->handler = ngx_http_arthexis_ws_request_read;
+    c->write->handler = ngx_http_arthexis_ws_request_write;
     c->idle = 1;
 
     if (c->read->timer_set) {
@@ -185,15 +208,22 @@ ngx_http_arthexis_ws_upgrade(ngx_http_request_t *r,
         *wsp = ws;
     }
 
-    /* frames that came with the handshake, or right after it */
+    clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
 
-    if (r->header_in->pos < r->header_in->last || c->read->ready) {
-        ngx_post_event(c->read, &ngx_posted_events);
+    ws->send_timeout = clcf->send_timeout;
 
-    } else if (ngx_handle_read_event(c->read, 0) != NGX_OK) {
+    if (clcf->tcp_nodelay && ngx_tcp_nodelay(c) != NGX_OK) {
         ws->finalize = 1;
-        ngx_post_event(c->read, &ngx_posted_events);
+        ws->abort = 1;
     }
+
+    /*
+     * The first read event processes the frames that came with the
+     * handshake (r->header_in) and those that follow, and releases the
+     * request; it runs after the caller returned NGX_DONE.
+     */
+
+    ngx_post_event(c->read, &ngx_posted_events);
 
     if (r->out || c->buffered) {
         /* the 101 is not out yet: the write handler finishes it */
@@ -242,19 +272,14 @@ ngx_http_arthexis_ws_check(ngx_http_request_t *r, ngx_str_t *key,
         return NGX_HTTP_BAD_REQUEST;
     }
 
-    if (!ngx_http_arthexis_ws_has_token(r->headers_in.upgrade,
-                                        "websocket", 9))
-    {
+    if (!ngx_http_arthexis_ws_has_token(r, "Upgrade", 7, "websocket", 9)) {
         *detail = "\"Upgrade: websocket\" header required";
         return NGX_HTTP_BAD_REQUEST;
     }
 
     /* nginx 1.22 parses Connection without keeping it in headers_in */
 
-    if (!ngx_http_arthexis_ws_has_token(
-                         ngx_http_arthexis_header(r, "Connection", 10),
-                         "upgrade", 7))
-    {
+    if (!ngx_http_arthexis_ws_has_token(r, "Connection", 10, "upgrade", 7)) {
         *detail = "\"Connection: upgrade\" header required";
         return NGX_HTTP_BAD_REQUEST;
     }
@@ -362,17 +387,44 @@ ngx_http_arthexis_ws_check(ngx_http_request_t *r, ngx_str_t *key,
 }
 
 
-/* a comma-separated header list holds token (case-insensitive) */
+/*
+ * One of the request's headers called name (there may be several) holds
+ * token in its comma-separated list; both compared case-insensitively.
+ */
 
 static ngx_int_t
-ngx_http_arthexis_ws_has_token(ngx_table_elt_t *h, const char *token,
-    size_t len)
+ngx_http_arthexis_ws_has_token(ngx_http_request_t *r, const char *name,
+    size_t name_len, const char *token, size_t len)
 {
-    u_char  *p, *last, *start, *end;
+    u_char           *p, *last, *start, *end;
+    ngx_uint_t        i;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
 
-    if (h != NULL) {
-        p = h->value.data;
-        last = p + h->value.len;
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */ ; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                return 0;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].key.len != name_len
+            || ngx_strncasecmp(h[i].key.data, (u_char *) name, name_len)
+               != 0)
+        {
+            continue;
+        }
+
+        p = h[i].value.data;
+        last = p + h[i].value.len;
 
         while (p < last) {
             while (p < last && (*p == ' ' || *p == '\t' || *p == ',')) {
@@ -398,8 +450,6 @@ ngx_http_arthexis_ws_has_token(ngx_table_elt_t *h, const char *token,
             }
         }
     }
-
-    return 0;
 }
 
 
@@ -498,9 +548,12 @@ ngx_http_arthexis_ws_send_101(ngx_http_request_t *r, ngx_str_t *key,
 }
 
 
+/* the handlers while the request is held: c->data is the request */
+
 static void
-ngx_http_arthexis_ws_read_event(ngx_event_t *rev)
+ngx_http_arthexis_ws_request_read(ngx_event_t *rev)
 {
+    ngx_int_t                rc;
     ngx_connection_t        *c;
     ngx_http_request_t      *r;
     ngx_http_arthexis_ws_t  *ws;
@@ -512,53 +565,20 @@ ngx_http_arthexis_ws_read_event(ngx_event_t *rev)
     ngx_http_set_log_request(c->log, r);
 
     if (ws == NULL || ws->finalized) {
+        ngx_http_run_posted_requests(c);
         return;
     }
 
-    if (c->close) {
-        /* graceful shutdown, or worker_shutdown_timeout */
+    rc = ngx_http_arthexis_ws_on_read(ws);
 
-        c->close = 0;
-
-        if (ws->close_sent || ngx_terminate) {
-            ws->finalize = 1;
-
-        } else {
-            ngx_log_error(NGX_LOG_INFO, c->log, 0,
-                          "websocket: closing session #%ui, worker is "
-                          "shutting down", ws->id);
-            ngx_http_arthexis_ws_close(ws, AX_WS_CLOSE_GOING_AWAY,
-                                       "server shutting down");
-        }
-
-    } else if (rev->timedout) {
-        rev->timedout = 0;
-
-        ngx_log_error(NGX_LOG_INFO, c->log, 0,
-                      "websocket: session #%ui idle for %M ms, closing",
-                      ws->id, ws->conf->idle_timeout);
-
-        if (ws->close_sent) {
-            ws->finalize = 1;
-
-        } else {
-            ngx_http_arthexis_ws_close(ws, AX_WS_CLOSE_NORMAL,
-                                       "idle timeout");
-        }
-
-    } else if (!ws->finalize) {
-        ngx_http_arthexis_ws_read(ws);
-    }
-
-    ngx_http_arthexis_ws_check_end(ws);
-
-    ngx_http_run_posted_requests(c);
+    ngx_http_arthexis_ws_after(ws, c, rc);
 }
 
 
 static void
-ngx_http_arthexis_ws_write_event(ngx_event_t *wev)
+ngx_http_arthexis_ws_request_write(ngx_event_t *wev)
 {
+    ngx_int_t                rc;
     ngx_connection_t        *c;
     ngx_http_request_t      *r;
     ngx_http_arthexis_ws_t  *ws;
@@ -570,24 +590,218 @@ ngx_http_arthexis_ws_write_event(ngx_event_t *wev)
     ngx_http_set_log_request(c->log, r);
 
     if (ws == NULL || ws->finalized) {
+        ngx_http_run_posted_requests(c);
         return;
     }
+
+    rc = ngx_http_arthexis_ws_on_write(ws);
+
+    ngx_http_arthexis_ws_after(ws, c, rc);
+}
+
+
+/* after an event of a held session: release the request, or run what the
+ * request posted (its finalization when the session ended) */
+
+static void
+ngx_http_arthexis_ws_after(ngx_http_arthexis_ws_t *ws, ngx_connection_t *c,
+    ngx_int_t rc)
+{
+    if (rc != NGX_DONE && ws->release) {
+        ngx_http_arthexis_ws_release(ws);
+
+        if (ws->released) {
+            return;
+        }
+    }
+
+    ngx_http_run_posted_requests(c);
+}
+
+
+/* the handlers of a released session: c->data is the session */
+
+static void
+ngx_http_arthexis_ws_conn_read(ngx_event_t *rev)
+{
+    ngx_connection_t  *c;
+
+    c = rev->data;
+
+    (void) ngx_http_arthexis_ws_on_read(c->data);
+}
+
+
+static void
+ngx_http_arthexis_ws_conn_write(ngx_event_t *wev)
+{
+    ngx_connection_t  *c;
+
+    c = wev->data;
+
+    (void) ngx_http_arthexis_ws_on_write(c->data);
+}
+
+
+/* NGX_DONE: the session ended (a released session is freed) */
+
+static ngx_int_t
+ngx_http_arthexis_ws_on_read(ngx_http_arthexis_ws_t *ws)
+{
+    ngx_event_t       *rev;
+    ngx_connection_t  *c;
+
+    c = ws->connection;
+    rev = c->read;
+
+    if (c->close) {
+        /* graceful shutdown, or worker_shutdown_timeout */
+
+        c->close = 0;
+
+        if (ws->close_sent || ws->lingering || ngx_terminate || c->error) {
+            ws->finalize = 1;
+            ws->abort = 1;
+
+        } else {
+            ngx_log_error(NGX_LOG_INFO, c->log, 0,
+                          "websocket: closing session #%ui, worker is "
+                          "shutting down", ws->id);
+            ngx_http_arthexis_ws_close(ws, AX_WS_CLOSE_GOING_AWAY,
+                                       "server shutting down");
+        }
+
+    } else if (ws->lingering) {
+        ngx_http_arthexis_ws_linger(ws);
+
+    } else if (rev->timedout) {
+        rev->timedout = 0;
+
+        ngx_log_error(NGX_LOG_INFO, c->log, 0,
+                      "websocket: session #%ui idle for %M ms, closing",
+                      ws->id, ws->conf->idle_timeout);
+
+        if (ws->close_sent) {
+            ws->finalize = 1;
+            ws->abort = 1;
+
+        } else {
+            ngx_http_arthexis_ws_close(ws, AX_WS_CLOSE_NORMAL,
+                                       "idle timeout");
+        }
+
+    } else if (!ws->finalize) {
+        ngx_http_arthexis_ws_read(ws);
+    }
+
+    return ngx_http_arthexis_ws_check_end(ws);
+}
+
+
+static ngx_int_t
+ngx_http_arthexis_ws_on_write(ngx_http_arthexis_ws_t *ws)
+{
+    ngx_event_t       *wev;
+    ngx_connection_t  *c;
+
+    c = ws->connection;
+    wev = c->write;
 
     if (wev->timedout) {
         wev->timedout = 0;
         c->timedout = 1;
+
         ngx_log_error(NGX_LOG_INFO, c->log, NGX_ETIMEDOUT,
                       "websocket: client timed out reading session #%ui",
                       ws->id);
-        ws->finalize = 1;
 
-    } else {
+        ws->finalize = 1;
+        ws->abort = 1;
+
+    } else if (!ws->lingering && !ws->finalize) {
         ngx_http_arthexis_ws_flush(ws);
     }
 
-    ngx_http_arthexis_ws_check_end(ws);
+    return ngx_http_arthexis_ws_check_end(ws);
+}
 
-    ngx_http_run_posted_requests(c);
+
+/*
+ * Frees the request once the 101 is out and the bytes that came with the
+ * handshake are read (see ngx_http_set_keepalive()); the session then
+ * lives on the connection.
+ */
+
+static void
+ngx_http_arthexis_ws_release(ngx_http_arthexis_ws_t *ws)
+{
+    ngx_buf_t              *b;
+    ngx_chain_t            *cl;
+    ngx_connection_t       *c;
+    ngx_http_request_t     *r;
+    ngx_http_connection_t  *hc;
+
+    r = ws->request;
+    c = ws->connection;
+
+    if (ws->finalize || ws->finalized || ws->lingering
+        || r->main->count != 1 || r->main->blocked
+        || r->out || c->buffered
+        || r->header_in->pos < r->header_in->last)
+    {
+        /* not yet */
+        return;
+    }
+
+    hc = r->http_connection;
+
+    /* the request's cleanup is not the session's end any more */
+
+    ws->cleanup->handler = NULL;
+    ws->cleanup = NULL;
+    ws->release = 0;
+
+    ngx_http_free_request(r, 0);
+
+    c->destroyed = 0;
+    c->data = ws;
+    c->log->action = NULL;
+
+    ws->request = NULL;
+    ws->released = 1;
+
+    c->read->handler = ngx_http_arthexis_ws_conn_read;
+    c->write->handler = ngx_http_arthexis_ws_conn_write;
+
+    /* the header buffers go, as for an idle keepalive connection */
+
+    b = c->buffer;
+
+    if (b != NULL && ngx_pfree(c->pool, b->start) == NGX_OK) {
+        c->buffer = NULL;
+    }
+
+    for (cl = hc->busy; cl; cl = cl->next) {
+        ngx_pfree(c->pool, cl->buf->start);
+    }
+
+    hc->busy = NULL;
+    hc->nbusy = 0;
+
+    for (cl = hc->free; cl; cl = cl->next) {
+        ngx_pfree(c->pool, cl->buf->start);
+    }
+
+    hc->free = NULL;
+
+#if (NGX_HTTP_SSL)
+    if (c->ssl) {
+        ngx_ssl_free_buffer(c);
+    }
+#endif
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, c->log, 0,
+                   "websocket: session #%ui released its request", ws->id);
 }
 
 
@@ -595,26 +809,37 @@ static void
 ngx_http_arthexis_ws_read(ngx_http_arthexis_ws_t *ws)
 {
     u_char              *p;
-    size_t               len;
+    size_t               len, total;
     ssize_t              n;
+    ngx_event_t         *rev;
     ngx_connection_t    *c;
     ngx_http_request_t  *r;
 
     c = ws->connection;
     r = ws->request;
+    rev = c->read;
 
     ws->batching = 1;
 
-    if (r->header_in->pos < r->header_in->last) {
+    total = 0;
+
+    if (r && r->header_in->pos < r->header_in->last) {
         /* frames sent in the same packet as the handshake */
         p = r->header_in->pos;
         len = r->header_in->last - p;
         r->header_in->pos = r->header_in->last;
+        total = len;
 
         ngx_http_arthexis_ws_process(ws, p, len);
     }
 
-    while (!ws->finalize && !ws->close_received) {
+    while (rev->ready && !ws->finalize && !ws->close_received) {
+
+        if (total >= NGX_HTTP_ARTHEXIS_WS_READ_BUDGET) {
+            /* the other connections' turn: go on later */
+            ngx_post_event(rev, &ngx_posted_events);
+            break;
+        }
 
         n = c->recv(c, ngx_http_arthexis_ws_recv_buf,
                     NGX_HTTP_ARTHEXIS_WS_RECV_SIZE);
@@ -628,15 +853,15 @@ ngx_http_arthexis_ws_read(ngx_http_arthexis_ws_t *ws)
                            "websocket: session #%ui: peer went away",
                            ws->id);
             c->error = (n == NGX_ERROR);
+            ws->eof = 1;
             ws->finalize = 1;
+            ws->abort = 1;
             break;
         }
+
+        total += n;
 
         ngx_http_arthexis_ws_process(ws, ngx_http_arthexis_ws_recv_buf, n);
-
-        if (!c->read->ready) {
-            break;
-        }
     }
 
     ws->batching = 0;
@@ -651,15 +876,19 @@ ngx_http_arthexis_ws_read(ngx_http_arthexis_ws_t *ws)
         return;
     }
 
-    if (ngx_handle_read_event(c->read, 0) != NGX_OK) {
+    /* an idle session keeps no big reassembly buffer */
+    ax_ws_parser_trim(&ws->parser);
+
+    if (ngx_handle_read_event(rev, 0) != NGX_OK) {
         ws->finalize = 1;
+        ws->abort = 1;
         return;
     }
 
     /* any frame is a sign of life */
 
-    if (ws->conf->idle_timeout && !ws->close_sent) {
-        ngx_add_timer(c->read, ws->conf->idle_timeout);
+    if (total && ws->conf->idle_timeout && !ws->close_sent) {
+        ngx_add_timer(rev, ws->conf->idle_timeout);
     }
 }
 
@@ -691,10 +920,15 @@ ngx_http_arthexis_ws_process(ngx_http_arthexis_ws_t *ws, u_char *buf,
             break;
 
         case AX_WS_EV_PING:
-            if (!ws->close_sent) {
-                (void) ngx_http_arthexis_ws_queue(ws, AX_WS_OP_PONG,
-                                                  ev.payload.data,
-                                                  ev.payload.len);
+            if (!ws->close_sent
+                && ngx_http_arthexis_ws_room(ws, ev.payload.len) == NGX_OK
+                && ngx_http_arthexis_ws_queue(ws, AX_WS_OP_PONG,
+                                              ev.payload.data,
+                                              ev.payload.len)
+                   != NGX_OK)
+            {
+                ws->finalize = 1;
+                ws->abort = 1;
             }
             break;
 
@@ -711,8 +945,12 @@ ngx_http_arthexis_ws_process(ngx_http_arthexis_ws_t *ws, u_char *buf,
 
             if (!ws->close_sent) {
                 /* echo the code; the server then closes the TCP side */
-                (void) ngx_http_arthexis_ws_queue_close(ws, ev.close_code,
-                                                        "");
+                if (ngx_http_arthexis_ws_queue_close(ws, ev.close_code, "")
+                    != NGX_OK)
+                {
+                    ws->finalize = 1;
+                    ws->abort = 1;
+                }
             }
             break;
 
@@ -722,9 +960,13 @@ ngx_http_arthexis_ws_process(ngx_http_arthexis_ws_t *ws, u_char *buf,
                           ws->id, ev.reason.data,
                           (ngx_uint_t) ev.close_code);
 
-            if (!ws->close_sent) {
-                (void) ngx_http_arthexis_ws_queue_close(ws, ev.close_code,
-                                                  (char *) ev.reason.data);
+            if (!ws->close_sent
+                && ngx_http_arthexis_ws_queue_close(ws, ev.close_code,
+                                                  (char *) ev.reason.data)
+                   != NGX_OK)
+            {
+                ws->finalize = 1;
+                ws->abort = 1;
             }
 
             /* no more input is read: the peer broke the protocol */
@@ -739,17 +981,31 @@ ngx_int_t
 ngx_http_arthexis_ws_send(ngx_http_arthexis_ws_t *ws, ngx_uint_t opcode,
     u_char *data, size_t len)
 {
-    if (ws->close_sent || ws->finalize || ws->finalized) {
+    ngx_int_t  rc;
+
+    if (ws->close_sent || ws->finalize || ws->finalized || ws->lingering) {
         return NGX_DECLINED;
     }
 
+    rc = ngx_http_arthexis_ws_room(ws, len);
+
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
     if (ngx_http_arthexis_ws_queue(ws, opcode, data, len) != NGX_OK) {
+        ws->finalize = 1;
+        ws->abort = 1;
+        ngx_http_arthexis_ws_defer(ws);
         return NGX_ERROR;
     }
 
     if (!ws->batching) {
         ngx_http_arthexis_ws_flush(ws);
-        ngx_http_arthexis_ws_check_end(ws);
+
+        if (ws->finalize) {
+            ngx_http_arthexis_ws_defer(ws);
+        }
     }
 
     return NGX_OK;
@@ -760,18 +1016,64 @@ void
 ngx_http_arthexis_ws_close(ngx_http_arthexis_ws_t *ws, ngx_uint_t code,
     const char *reason)
 {
-    if (ws->close_sent || ws->finalized) {
+    if (ws->close_sent || ws->finalize || ws->finalized || ws->lingering) {
         return;
     }
 
     if (ngx_http_arthexis_ws_queue_close(ws, code, reason) != NGX_OK) {
         ws->finalize = 1;
+        ws->abort = 1;
+        ngx_http_arthexis_ws_defer(ws);
         return;
     }
 
     if (!ws->batching) {
         ngx_http_arthexis_ws_flush(ws);
+
+        /* the peer may have closed already: an event sees to the end */
+        ngx_http_arthexis_ws_defer(ws);
     }
+}
+
+
+/*
+ * Room for a frame of len bytes: NGX_OK, or NGX_DECLINED when the client
+ * does not read (more than websocket_send_buffer bytes would wait after
+ * writing what the socket takes): the session is then closed with 1008.
+ * A frame larger than the buffer passes when nothing else waits.
+ */
+
+static ngx_int_t
+ngx_http_arthexis_ws_room(ngx_http_arthexis_ws_t *ws, size_t len)
+{
+    size_t  queued;
+
+    queued = ws->out_last - ws->out_pos;
+
+    if (queued == 0 || queued + len <= ws->conf->send_buffer) {
+        return NGX_OK;
+    }
+
+    ngx_http_arthexis_ws_flush(ws);
+
+    if (ws->finalize) {
+        ngx_http_arthexis_ws_defer(ws);
+        return NGX_ERROR;
+    }
+
+    queued = ws->out_last - ws->out_pos;
+
+    if (queued == 0 || queued + len <= ws->conf->send_buffer) {
+        return NGX_OK;
+    }
+
+    ngx_log_error(NGX_LOG_WARN, ws->connection->log, 0,
+                  "websocket: session #%ui: client does not read, "
+                  "%uz bytes queued, closing", ws->id, queued);
+
+    ngx_http_arthexis_ws_close(ws, AX_WS_CLOSE_POLICY, "client too slow");
+
+    return NGX_DECLINED;
 }
 
 
@@ -786,10 +1088,10 @@ ngx_http_arthexis_ws_queue(ngx_http_arthexis_ws_t *ws, ngx_uint_t opcode,
     used = ws->out_last - ws->out_pos;
     need = used + hlen + len;
 
-    if (ws->out == NULL || (size_t) (ws->out + ws->out_size - ws->out_last)
-                           < hlen + len)
+    if (ws->out == NULL
+        || (size_t) (ws->out + ws->out_size - ws->out_last) < hlen + len)
     {
-        if (need <= ws->out_size) {
+        if (ws->out != NULL && need <= ws->out_size) {
             /* room at the front */
             ngx_memmove(ws->out, ws->out_pos, used);
 
@@ -831,6 +1133,8 @@ ngx_http_arthexis_ws_queue(ngx_http_arthexis_ws_t *ws, ngx_uint_t opcode,
 }
 
 
+/* our Close: the last frame; the peer's Close, or a timer, ends it */
+
 static ngx_int_t
 ngx_http_arthexis_ws_queue_close(ngx_http_arthexis_ws_t *ws, ngx_uint_t code,
     const char *reason)
@@ -847,8 +1151,6 @@ ngx_http_arthexis_ws_queue_close(ngx_http_arthexis_ws_t *ws, ngx_uint_t code,
         ngx_del_timer(&ws->ping_ev);
     }
 
-    /* no data after our Close; the peer's Close, or this timer, ends it */
-
     if (!ws->close_ev.timer_set) {
         ngx_add_timer(&ws->close_ev, ws->conf->close_timeout);
     }
@@ -860,21 +1162,21 @@ ngx_http_arthexis_ws_queue_close(ngx_http_arthexis_ws_t *ws, ngx_uint_t code,
 static void
 ngx_http_arthexis_ws_flush(ngx_http_arthexis_ws_t *ws)
 {
-    ssize_t                    n;
-    ngx_int_t                  rc;
-    ngx_connection_t          *c;
-    ngx_http_request_t        *r;
-    ngx_http_core_loc_conf_t  *clcf;
+    ssize_t              n;
+    ngx_int_t            rc;
+    ngx_connection_t    *c;
+    ngx_http_request_t  *r;
 
     c = ws->connection;
     r = ws->request;
 
-    if (r->out || c->buffered) {
+    if (r && (r->out || c->buffered)) {
         /* the rest of the 101 goes first */
         rc = ngx_http_output_filter(r, NULL);
 
         if (rc == NGX_ERROR) {
             ws->finalize = 1;
+            ws->abort = 1;
             return;
         }
 
@@ -894,6 +1196,7 @@ ngx_http_arthexis_ws_flush(ngx_http_arthexis_ws_t *ws)
         if (n == NGX_ERROR) {
             c->error = 1;
             ws->finalize = 1;
+            ws->abort = 1;
             return;
         }
 
@@ -918,78 +1221,173 @@ ngx_http_arthexis_ws_flush(ngx_http_arthexis_ws_t *ws)
 
 again:
 
-    if ((size_t) (ws->out_last - ws->out_pos) > ws->conf->send_buffer
-        && !ws->close_sent)
-    {
-        ngx_log_error(NGX_LOG_WARN, c->log, 0,
-                      "websocket: session #%ui: client does not read, "
-                      "%uz bytes queued, closing", ws->id,
-                      (size_t) (ws->out_last - ws->out_pos));
-
-        (void) ngx_http_arthexis_ws_queue_close(ws, AX_WS_CLOSE_POLICY,
-                                                "client too slow");
-    }
-
     if (!c->write->timer_set) {
-        clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
-        ngx_add_timer(c->write, clcf->send_timeout);
+        ngx_add_timer(c->write, ws->send_timeout);
     }
 
     if (ngx_handle_write_event(c->write, 0) != NGX_OK) {
         ws->finalize = 1;
+        ws->abort = 1;
     }
 }
 
 
-/* ends the session when it is over: called at the end of every event */
+/* a session that must end outside an event: a posted event ends it */
 
 static void
+ngx_http_arthexis_ws_defer(ngx_http_arthexis_ws_t *ws)
+{
+    ngx_post_event(ws->connection->write, &ngx_posted_events);
+}
+
+
+/*
+ * Called at the end of every event: ends the session when it is over, or
+ * starts the lingering close once the close handshake is done.  NGX_DONE
+ * when the session ended.
+ */
+
+static ngx_int_t
 ngx_http_arthexis_ws_check_end(ngx_http_arthexis_ws_t *ws)
 {
+    ngx_connection_t  *c;
+
     if (ws->finalized) {
-        return;
+        return NGX_DONE;
     }
 
+    c = ws->connection;
+
     if (!ws->finalize) {
-        if (!(ws->close_sent && ws->close_received)) {
-            return;
+
+        if (ws->lingering
+            || !(ws->close_sent && ws->close_received)
+            || ws->out_pos < ws->out_last)
+        {
+            /* on with it, or the Close is still on its way */
+            return NGX_OK;
         }
 
-        if (ws->out_pos < ws->out_last) {
-            /* the Close is still on its way */
-            return;
+        /*
+         * The close handshake is done: shut our side down and read what
+         * the peer still sends until it closes, so that no RST can
+         * destroy the frames it has not read yet.
+         */
+
+        if (!ws->eof && !c->error
+#if (NGX_HTTP_SSL)
+            && c->ssl == NULL
+#endif
+            && ngx_shutdown_socket(c->fd, NGX_WRITE_SHUTDOWN) == 0)
+        {
+            ws->lingering = 1;
+
+            if (ws->ping_ev.timer_set) {
+                ngx_del_timer(&ws->ping_ev);
+            }
+
+            if (c->read->timer_set) {
+                ngx_del_timer(c->read);
+            }
+
+            if (c->write->timer_set) {
+                ngx_del_timer(c->write);
+            }
+
+            if (ws->close_ev.timer_set) {
+                ngx_del_timer(&ws->close_ev);
+            }
+
+            ngx_add_timer(&ws->close_ev, ws->conf->close_timeout);
+
+            ngx_http_arthexis_ws_linger(ws);
+
+            if (!ws->finalize) {
+                return NGX_OK;
+            }
         }
     }
 
     ngx_http_arthexis_ws_end(ws);
+
+    return NGX_DONE;
+}
+
+
+/* lingering: the peer's bytes are read and dropped until it closes */
+
+static void
+ngx_http_arthexis_ws_linger(ngx_http_arthexis_ws_t *ws)
+{
+    size_t             total;
+    ssize_t            n;
+    ngx_connection_t  *c;
+
+    c = ws->connection;
+    total = 0;
+
+    for ( ;; ) {
+
+        if (total >= NGX_HTTP_ARTHEXIS_WS_READ_BUDGET) {
+            ngx_post_event(c->read, &ngx_posted_events);
+            return;
+        }
+
+        n = c->recv(c, ngx_http_arthexis_ws_recv_buf,
+                    NGX_HTTP_ARTHEXIS_WS_RECV_SIZE);
+
+        if (n == NGX_AGAIN) {
+            break;
+        }
+
+        if (n == 0 || n == NGX_ERROR) {
+            ws->eof = 1;
+            ws->finalize = 1;
+            return;
+        }
+
+        total += n;
+    }
+
+    if (ngx_handle_read_event(c->read, 0) != NGX_OK) {
+        ws->finalize = 1;
+    }
 }
 
 
 static void
 ngx_http_arthexis_ws_end(ngx_http_arthexis_ws_t *ws)
 {
-    ngx_http_request_t  *r;
+    ngx_connection_t  *c;
 
-    r = ws->request;
+    c = ws->connection;
 
-    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, ws->connection->log, 0,
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, c->log, 0,
                    "websocket: session #%ui ends", ws->id);
+
+    if (ws->released) {
+        ngx_http_arthexis_ws_cleanup(ws);
+        ngx_http_close_connection(c);
+        return;
+    }
 
     ws->finalized = 1;
 
-    /* the cleanup handler releases the session's resources */
-    ngx_http_finalize_request(r, NGX_HTTP_CLOSE);
+    /* the request's cleanup releases the session's resources */
+    ngx_http_finalize_request(ws->request, NGX_HTTP_CLOSE);
 }
 
 
 static void
 ngx_http_arthexis_ws_ping_handler(ngx_event_t *ev)
 {
+    ngx_uint_t               held;
     ngx_connection_t        *c;
     ngx_http_arthexis_ws_t  *ws;
 
     ws = ev->data;
     c = ws->connection;
+    held = !ws->released;
 
     if (ws->finalized) {
         return;
@@ -1001,10 +1399,15 @@ ngx_http_arthexis_ws_ping_handler(ngx_event_t *ev)
                       "closing", ws->id);
 
         /* the peer looks dead: a last Close, then the socket goes */
-        (void) ngx_http_arthexis_ws_queue_close(ws, AX_WS_CLOSE_GOING_AWAY,
-                                                "ping timeout");
-        ngx_http_arthexis_ws_flush(ws);
+        if (ngx_http_arthexis_ws_queue_close(ws, AX_WS_CLOSE_GOING_AWAY,
+                                             "ping timeout")
+            == NGX_OK)
+        {
+            ngx_http_arthexis_ws_flush(ws);
+        }
+
         ws->finalize = 1;
+        ws->abort = 1;
 
     } else {
         ws->awaiting_pong = 1;
@@ -1013,6 +1416,7 @@ ngx_http_arthexis_ws_ping_handler(ngx_event_t *ev)
             != NGX_OK)
         {
             ws->finalize = 1;
+            ws->abort = 1;
 
         } else {
             ngx_http_arthexis_ws_flush(ws);
@@ -1020,42 +1424,58 @@ ngx_http_arthexis_ws_ping_handler(ngx_event_t *ev)
         }
     }
 
-    ngx_http_arthexis_ws_check_end(ws);
+    (void) ngx_http_arthexis_ws_check_end(ws);
 
-    ngx_http_run_posted_requests(c);
+    if (held) {
+        ngx_http_run_posted_requests(c);
+    }
 }
 
 
 static void
 ngx_http_arthexis_ws_close_handler(ngx_event_t *ev)
 {
+    ngx_uint_t               held;
     ngx_connection_t        *c;
     ngx_http_arthexis_ws_t  *ws;
 
     ws = ev->data;
     c = ws->connection;
+    held = !ws->released;
 
     if (ws->finalized) {
         return;
     }
 
-    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, c->log, 0,
-                   "websocket: session #%ui: closing timer expired",
-                   ws->id);
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, c->log, 0,
+                   "websocket: session #%ui: %s timer expired", ws->id,
+                   ws->lingering ? "lingering" : "closing");
 
     ws->finalize = 1;
+    ws->abort = 1;
 
-    ngx_http_arthexis_ws_check_end(ws);
+    (void) ngx_http_arthexis_ws_check_end(ws);
 
-    ngx_http_run_posted_requests(c);
+    if (held) {
+        ngx_http_run_posted_requests(c);
+    }
 }
 
 
 static void
-ngx_http_arthexis_ws_cleanup(void *data)
+ngx_http_arthexis_ws_request_cleanup(void *data)
 {
     ngx_http_arthexis_ws_t  *ws = data;
 
+    ngx_http_arthexis_ws_cleanup(ws);
+}
+
+
+/* releases what the session holds besides its memory; then closed() */
+
+static void
+ngx_http_arthexis_ws_cleanup(ngx_http_arthexis_ws_t *ws)
+{
     ws->finalized = 1;
 
     if (ws->ping_ev.timer_set) {
@@ -1079,6 +1499,8 @@ ngx_http_arthexis_ws_cleanup(void *data)
     if (ws->out) {
         ngx_free(ws->out);
         ws->out = NULL;
+        ws->out_pos = NULL;
+        ws->out_last = NULL;
     }
 
     if (ws->handler->closed) {

@@ -10,6 +10,10 @@
  * own, enforces the idle timeout, queues output with a bounded send queue,
  * and runs the close handshake.  On graceful shutdown or reload each session
  * is closed with 1001 so clients reconnect to the new workers.
+ *
+ * The session never ends inside a call of the app (send, close): when a
+ * write fails it ends from a posted event, after the app's code returned.
+ * The closed callback is the last word; ws is freed after it.
  */
 
 #ifndef _NGX_HTTP_ARTHEXIS_WS_H_INCLUDED_
@@ -57,12 +61,30 @@ typedef struct {
 
     /* the session is over (any reason); the connection is going away */
     void        (*closed)(ngx_http_arthexis_ws_t *ws);
+
+    /*
+     * 1: the HTTP request is freed once the 101 is out and the bytes that
+     * came with the handshake are read (the access log line, status 101,
+     * is written then), and the session lives on the connection alone: a
+     * few hundred bytes per idle session instead of the request's pool
+     * (4-8 KiB).  ws->request is NULL from then on: keep what the session
+     * needs in ws->pool (the connection's) or your own memory, never in
+     * r->pool.  The NGX_DONE of ngx_http_arthexis_ws_upgrade() must be
+     * passed on as documented there; while anything else holds the
+     * request (r->main->count, blocked) it is not freed.
+     * 0: the request and its pool live until the session ends, and the
+     * access log line is written then.
+     */
+    ngx_uint_t    release_request;
 } ngx_http_arthexis_ws_handler_t;
 
 
 struct ngx_http_arthexis_ws_s {
-    ngx_http_request_t                    *request;
+    ngx_http_request_t                    *request;  /* NULL once released */
     ngx_connection_t                      *connection;
+    ngx_pool_t                            *pool;     /* lives as long as the
+                                                        session: the
+                                                        connection's */
     const ngx_http_arthexis_ws_handler_t  *handler;
     ngx_http_arthexis_ws_conf_t           *conf;
     void                                  *data;     /* the app's */
@@ -76,10 +98,11 @@ struct ngx_http_arthexis_ws_s {
     u_char                                *out_pos;
     u_char                                *out_last;
     size_t                                 out_size;
+    ngx_msec_t                             send_timeout;
 
     ngx_event_t                            ping_ev;
-    ngx_event_t                            close_ev;
-    ngx_queue_t                            queue;     /* worker's sessions */
+    ngx_event_t                            close_ev;  /* closing, lingering */
+    ngx_http_cleanup_t                    *cleanup;   /* in the request */
 
     unsigned                               batching:1;
     unsigned                               awaiting_pong:1;
@@ -88,6 +111,11 @@ struct ngx_http_arthexis_ws_s {
     unsigned                               finalize:1;  /* at the end of
                                                            this event */
     unsigned                               finalized:1;
+    unsigned                               release:1;   /* pending */
+    unsigned                               released:1;
+    unsigned                               lingering:1;
+    unsigned                               abort:1;     /* no lingering */
+    unsigned                               eof:1;
 };
 
 
@@ -117,12 +145,23 @@ ngx_int_t ngx_http_arthexis_ws_check(ngx_http_request_t *r, ngx_str_t *key,
     ngx_str_t *protocols, const char **detail);
 
 
-/* Queues a data frame (AX_WS_OP_TEXT or AX_WS_OP_BINARY) and writes it
- * now unless inside a read event, whose replies leave in one write. */
+/*
+ * Queues a data frame (AX_WS_OP_TEXT or AX_WS_OP_BINARY) and writes it
+ * now unless inside a read event, whose replies leave in one write.
+ * NGX_OK; NGX_DECLINED when the session is closing (nothing is sent, e.g.
+ * after a Close, or because the client does not read: more than
+ * websocket_send_buffer bytes would wait, so the session is closed with
+ * 1008; a single message larger than the buffer is still queued when
+ * nothing else waits); NGX_ERROR when out of memory (the session ends).
+ */
 ngx_int_t ngx_http_arthexis_ws_send(ngx_http_arthexis_ws_t *ws,
     ngx_uint_t opcode, u_char *data, size_t len);
 
-/* Starts the close handshake with code and reason (NUL-terminated). */
+/*
+ * Starts the close handshake with code and reason (NUL-terminated, at
+ * most 123 bytes are sent): no data after it; the session ends when the
+ * peer answers with its Close, or after websocket_close_timeout.
+ */
 void ngx_http_arthexis_ws_close(ngx_http_arthexis_ws_t *ws, ngx_uint_t code,
     const char *reason);
 

@@ -61,10 +61,13 @@ ngx_module_t  ngx_http_arthexis_echo_module = {
 };
 
 
+/* echo keeps nothing of the request: it is released after the 101 */
+
 static const ngx_http_arthexis_ws_handler_t  ngx_http_arthexis_echo_ws = {
     ngx_http_arthexis_echo_protocol,
     ngx_http_arthexis_echo_message,
-    NULL
+    NULL,
+    1
 };
 
 
