@@ -371,6 +371,7 @@ ngx_http_arthexis_accounts_api(ngx_conf_t *cf, ngx_command_t *cmd,
     }
 
     clcf->handler = ngx_http_arthexis_accounts_handler;
+    ngx_http_arthexis_json_errors(cf);
 
     return NGX_CONF_OK;
 }

@@ -177,6 +177,16 @@ ngx_int_t ngx_http_arthexis_admin_register(ngx_conf_t *cf,
     const ngx_http_arthexis_admin_model_t *model);
 
 
+/*
+ * From a location directive's handler (accounts_api, ocpp_api ...): in
+ * this location nginx's own error pages (413 for a body over
+ * client_max_body_size, 500, 503 ...) become {"detail": "..."} JSON, as
+ * `arthexis_json_errors on;` does (which operators may also write, or turn
+ * off).
+ */
+void ngx_http_arthexis_json_errors(ngx_conf_t *cf);
+
+
 /* helpers that validators and other modules may use */
 
 /* "YYYY-MM-DDTHH:MM:SSZ" for t (UTC) into buf (at least 21 bytes) */

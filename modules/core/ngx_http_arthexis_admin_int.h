@@ -67,6 +67,10 @@ typedef struct {
     char                                    *count_sql;
     long long                                page;
     long long                                page_size;
+
+    /* the JSON error pages filter (any JSON location, not only admin) */
+    unsigned                                 json_error:1;
+    unsigned                                 json_sent:1;
 } ngx_http_arthexis_admin_ctx_t;
 
 
@@ -74,6 +78,8 @@ const ngx_http_arthexis_admin_model_t *ngx_http_arthexis_admin_find(
     ngx_http_arthexis_admin_main_conf_t *amcf, u_char *name, size_t len);
 char *ngx_http_arthexis_admin_select_sql(ngx_http_request_t *r,
     const ngx_http_arthexis_admin_model_t *m);
+
+size_t ngx_http_arthexis_json_error_body(ngx_uint_t status, u_char *p);
 
 /* jobs (ngx_http_arthexis_admin.c) */
 void ngx_http_arthexis_admin_list_run(ngx_http_arthexis_job_t *job,

@@ -15,6 +15,13 @@
 
 
 static void *ngx_http_arthexis_admin_create_main_conf(ngx_conf_t *cf);
+static void *ngx_http_arthexis_admin_create_loc_conf(ngx_conf_t *cf);
+static char *ngx_http_arthexis_admin_merge_loc_conf(ngx_conf_t *cf,
+    void *parent, void *child);
+static ngx_int_t ngx_http_arthexis_admin_postconf(ngx_conf_t *cf);
+static ngx_int_t ngx_http_arthexis_json_header_filter(ngx_http_request_t *r);
+static ngx_int_t ngx_http_arthexis_json_body_filter(ngx_http_request_t *r,
+    ngx_chain_t *in);
 static char *ngx_http_arthexis_admin_api(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static ngx_int_t ngx_http_arthexis_admin_init_module(ngx_cycle_t *cycle);
@@ -53,6 +60,15 @@ static ngx_int_t ngx_http_arthexis_admin_post(ngx_http_request_t *r,
 static void ngx_http_arthexis_admin_done(ngx_http_arthexis_job_t *job);
 
 
+typedef struct {
+    ngx_flag_t                    json_errors;
+} ngx_http_arthexis_admin_loc_conf_t;
+
+
+static ngx_http_output_header_filter_pt  ngx_http_next_header_filter;
+static ngx_http_output_body_filter_pt    ngx_http_next_body_filter;
+
+
 static ngx_command_t  ngx_http_arthexis_admin_commands[] = {
 
     { ngx_string("arthexis_admin_api"),
@@ -62,13 +78,20 @@ static ngx_command_t  ngx_http_arthexis_admin_commands[] = {
       0,
       NULL },
 
+    { ngx_string("arthexis_json_errors"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_arthexis_admin_loc_conf_t, json_errors),
+      NULL },
+
       ngx_null_command
 };
 
 
 static ngx_http_module_t  ngx_http_arthexis_model_admin_module_ctx = {
     NULL,                                  /* preconfiguration */
-    NULL,                                  /* postconfiguration */
+    ngx_http_arthexis_admin_postconf,      /* postconfiguration */
 
     ngx_http_arthexis_admin_create_main_conf, /* create main configuration */
     NULL,                                  /* init main configuration */
@@ -76,8 +99,8 @@ static ngx_http_module_t  ngx_http_arthexis_model_admin_module_ctx = {
     NULL,                                  /* create server configuration */
     NULL,                                  /* merge server configuration */
 
-    NULL,                                  /* create location configuration */
-    NULL                                   /* merge location configuration */
+    ngx_http_arthexis_admin_create_loc_conf, /* create location configuration */
+    ngx_http_arthexis_admin_merge_loc_conf /* merge location configuration */
 };
 
 
@@ -121,6 +144,207 @@ ngx_http_arthexis_admin_create_main_conf(ngx_conf_t *cf)
     }
 
     return amcf;
+}
+
+
+static void *
+ngx_http_arthexis_admin_create_loc_conf(ngx_conf_t *cf)
+{
+    ngx_http_arthexis_admin_loc_conf_t  *alcf;
+
+    alcf = ngx_palloc(cf->pool, sizeof(ngx_http_arthexis_admin_loc_conf_t));
+    if (alcf == NULL) {
+        return NULL;
+    }
+
+    alcf->json_errors = NGX_CONF_UNSET;
+
+    return alcf;
+}
+
+
+static char *
+ngx_http_arthexis_admin_merge_loc_conf(ngx_conf_t *cf, void *parent,
+    void *child)
+{
+    ngx_http_arthexis_admin_loc_conf_t  *prev = parent;
+    ngx_http_arthexis_admin_loc_conf_t  *conf = child;
+
+    ngx_conf_merge_value(conf->json_errors, prev->json_errors, 0);
+
+    return NGX_CONF_OK;
+}
+
+
+void
+ngx_http_arthexis_json_errors(ngx_conf_t *cf)
+{
+    ngx_http_arthexis_admin_loc_conf_t  *alcf;
+
+    alcf = ngx_http_conf_get_module_loc_conf(cf,
+                                        ngx_http_arthexis_model_admin_module);
+
+    if (alcf->json_errors == NGX_CONF_UNSET) {
+        alcf->json_errors = 1;
+    }
+}
+
+
+static ngx_int_t
+ngx_http_arthexis_admin_postconf(ngx_conf_t *cf)
+{
+    ngx_http_next_header_filter = ngx_http_top_header_filter;
+    ngx_http_top_header_filter = ngx_http_arthexis_json_header_filter;
+
+    ngx_http_next_body_filter = ngx_http_top_body_filter;
+    ngx_http_top_body_filter = ngx_http_arthexis_json_body_filter;
+
+    return NGX_OK;
+}
+
+
+/*
+ * nginx's own error pages (413 for a body over client_max_body_size, 500,
+ * 503 ...) become {"detail": "..."} in JSON locations, as every other
+ * error there.
+ */
+
+static ngx_int_t
+ngx_http_arthexis_json_header_filter(ngx_http_request_t *r)
+{
+    ngx_http_arthexis_admin_ctx_t       *ctx;
+    ngx_http_arthexis_admin_loc_conf_t  *alcf;
+
+    if (r->err_status < NGX_HTTP_BAD_REQUEST || r != r->main) {
+        return ngx_http_next_header_filter(r);
+    }
+
+    alcf = ngx_http_get_module_loc_conf(r,
+                                        ngx_http_arthexis_model_admin_module);
+
+    if (!alcf->json_errors
+        || r->headers_out.content_type.len != sizeof("text/html") - 1
+        || ngx_strncmp(r->headers_out.content_type.data, "text/html",
+                       sizeof("text/html") - 1) != 0)
+    {
+        return ngx_http_next_header_filter(r);
+    }
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_arthexis_model_admin_module);
+
+    if (ctx == NULL) {
+        ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_arthexis_admin_ctx_t));
+        if (ctx == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_http_set_ctx(r, ctx, ngx_http_arthexis_model_admin_module);
+    }
+
+    ctx->json_error = 1;
+
+    ngx_str_set(&r->headers_out.content_type, "application/json");
+    r->headers_out.content_type_len = r->headers_out.content_type.len;
+    r->headers_out.content_type_lowcase = NULL;
+    r->headers_out.charset.len = 0;
+    r->headers_out.content_length_n =
+        ngx_http_arthexis_json_error_body(r->err_status, NULL);
+
+    if (r->headers_out.content_length) {
+        r->headers_out.content_length->hash = 0;
+        r->headers_out.content_length = NULL;
+    }
+
+    return ngx_http_next_header_filter(r);
+}
+
+
+static ngx_int_t
+ngx_http_arthexis_json_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
+{
+    size_t                          len;
+    ngx_buf_t                      *b;
+    ngx_chain_t                    *cl, out;
+    ngx_http_arthexis_admin_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_arthexis_model_admin_module);
+
+    if (ctx == NULL || !ctx->json_error) {
+        return ngx_http_next_body_filter(r, in);
+    }
+
+    for (cl = in; cl; cl = cl->next) {
+        cl->buf->pos = cl->buf->last;
+        cl->buf->file_pos = cl->buf->file_last;
+    }
+
+    if (ctx->json_sent) {
+        return NGX_OK;
+    }
+
+    ctx->json_sent = 1;
+
+    len = ngx_http_arthexis_json_error_body(r->err_status, NULL);
+
+    b = ngx_create_temp_buf(r->pool, len);
+    if (b == NULL) {
+        return NGX_ERROR;
+    }
+
+    b->last += ngx_http_arthexis_json_error_body(r->err_status, b->pos);
+    b->last_buf = 1;
+    b->last_in_chain = 1;
+
+    out.buf = b;
+    out.next = NULL;
+
+    return ngx_http_next_body_filter(r, &out);
+}
+
+
+/* {"detail":"..."} and a newline for an error status; its length, and
+ * written to p unless p is NULL */
+
+size_t
+ngx_http_arthexis_json_error_body(ngx_uint_t status, u_char *p)
+{
+    u_char      *start;
+    const char  *detail;
+    u_char       buf[128];
+
+    switch (status) {
+    case NGX_HTTP_BAD_REQUEST:
+        detail = "bad request";
+        break;
+    case NGX_HTTP_UNAUTHORIZED:
+        detail = "authentication required";
+        break;
+    case NGX_HTTP_FORBIDDEN:
+        detail = "forbidden";
+        break;
+    case NGX_HTTP_NOT_FOUND:
+        detail = "not found";
+        break;
+    case NGX_HTTP_NOT_ALLOWED:
+        detail = "method not allowed";
+        break;
+    case NGX_HTTP_REQUEST_TIME_OUT:
+        detail = "request timeout";
+        break;
+    case NGX_HTTP_REQUEST_ENTITY_TOO_LARGE:
+        detail = "request body too large";
+        break;
+    case NGX_HTTP_SERVICE_UNAVAILABLE:
+        detail = "service unavailable";
+        break;
+    default:
+        detail = status >= NGX_HTTP_INTERNAL_SERVER_ERROR
+                 ? "internal server error" : "request refused";
+    }
+
+    start = (p != NULL) ? p : buf;
+
+    return ngx_sprintf(start, "{\"detail\":\"%s\"}\n", detail) - start;
 }
 
 
@@ -267,6 +491,7 @@ ngx_http_arthexis_admin_api(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     clcf->handler = ngx_http_arthexis_admin_handler;
+    ngx_http_arthexis_json_errors(cf);
 
     return NGX_CONF_OK;
 }
@@ -989,6 +1214,25 @@ ngx_http_arthexis_admin_write(ngx_http_request_t *r,
             continue;
         }
 
+        if (!create && (f->flags & NGX_HTTP_ARTHEXIS_ADMIN_CREATE_ONLY)) {
+            chk->kind = NGX_HTTP_ARTHEXIS_ADMIN_CHECK_SAME;
+            chk->field = f;
+            chk->param = params[n - 1];
+            chk->sql = ngx_pnalloc(r->pool, ngx_strlen(m->table)
+                                   + ngx_strlen(f->column)
+                                   + sizeof("SELECT id FROM  WHERE id = $2 "
+                                            "AND  = $1"));
+            if (chk->sql == NULL) {
+                json_decref(input);
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            }
+
+            (void) ngx_sprintf((u_char *) chk->sql,
+                               "SELECT id FROM %s WHERE id = $2 AND %s = $1%Z",
+                               m->table, f->column);
+            chk++;
+        }
+
         if (f->flags & NGX_HTTP_ARTHEXIS_ADMIN_UNIQUE) {
             chk->kind = NGX_HTTP_ARTHEXIS_ADMIN_CHECK_UNIQUE;
             chk->field = f;
@@ -1034,24 +1278,6 @@ ngx_http_arthexis_admin_write(ngx_http_request_t *r,
             chk++;
         }
 
-        if (!create && (f->flags & NGX_HTTP_ARTHEXIS_ADMIN_CREATE_ONLY)) {
-            chk->kind = NGX_HTTP_ARTHEXIS_ADMIN_CHECK_SAME;
-            chk->field = f;
-            chk->param = params[n - 1];
-            chk->sql = ngx_pnalloc(r->pool, ngx_strlen(m->table)
-                                   + ngx_strlen(f->column)
-                                   + sizeof("SELECT id FROM  WHERE id = $2 "
-                                            "AND  = $1"));
-            if (chk->sql == NULL) {
-                json_decref(input);
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-            }
-
-            (void) ngx_sprintf((u_char *) chk->sql,
-                               "SELECT id FROM %s WHERE id = $2 AND %s = $1%Z",
-                               m->table, f->column);
-            chk++;
-        }
     }
 
     ctx->params = params;

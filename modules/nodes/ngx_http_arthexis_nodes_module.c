@@ -170,6 +170,7 @@ ngx_http_arthexis_nodes_api(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     clcf->handler = ngx_http_arthexis_nodes_handler;
+    ngx_http_arthexis_json_errors(cf);
 
     return NGX_CONF_OK;
 }

@@ -215,6 +215,7 @@ ngx_http_arthexis_subscriptions_api(ngx_conf_t *cf, ngx_command_t *cmd,
     }
 
     clcf->handler = ngx_http_arthexis_subscriptions_handler;
+    ngx_http_arthexis_json_errors(cf);
 
     return NGX_CONF_OK;
 }
