@@ -534,8 +534,14 @@ ngx_http_arthexis_ocpp_process(ngx_http_arthexis_ocpp_session_t *s,
         ngx_log_error(NGX_LOG_INFO, s->log, 0,
                       "ocpp: charger \"%V\": %s: %s", &s->id, err.code,
                       err.description);
-        ngx_http_arthexis_ocpp_session_error(s, err.id, ngx_strlen(err.id),
-                                             err.code, err.description);
+
+        /* a broken answer is not answered: only calls get CALLERRORs */
+        if (err.type != AX_OCPP_CALLRESULT && err.type != AX_OCPP_CALLERROR) {
+            ngx_http_arthexis_ocpp_session_error(s, err.id,
+                                                 ngx_strlen(err.id),
+                                                 err.code, err.description);
+        }
+
         return;
     }
 
