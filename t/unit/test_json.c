@@ -137,6 +137,12 @@ test_form(void **state)
 
     assert_null(parse("application/x-www-form-urlencoded", "a=%4", &status,
                       &detail));
+
+    /* a key without "=" at the very end (found by t/fuzz/fuzz_json.c) */
+    v = parse("application/x-www-form-urlencoded", "u", &status, &detail);
+    assert_non_null(v);
+    assert_non_null(json_object_get(v, "u"));
+    json_decref(v);
 }
 
 
