@@ -134,13 +134,22 @@ ax_cli_node_register(ax_db_t *db, char *hostname, const char *address,
     ax_db_set_text(&params[3], strlen(now), now);
 
     rc = ax_db_query(db,
-             "INSERT INTO nodes_node (hostname, address, port, last_seen) "
-             "VALUES ($1, $2, $3, $4) "
-             "ON CONFLICT (hostname) DO UPDATE SET "
-             "address = excluded.address, port = excluded.port, "
-             "last_seen = excluded.last_seen "
-             "RETURNING id",
+             "UPDATE nodes_node SET address = $2, port = $3, last_seen = $4 "
+             "WHERE hostname = $1 RETURNING id",
              params, 4, &res);
+
+    if (rc == AX_DB_OK && ax_db_res_rows(res) == 0) {
+        ax_db_res_free(res);
+
+        rc = ax_db_query(db,
+                 "INSERT INTO nodes_node (hostname, address, port, last_seen) "
+                 "VALUES ($1, $2, $3, $4) "
+                 "ON CONFLICT (hostname) DO UPDATE SET "
+                 "address = excluded.address, port = excluded.port, "
+                 "last_seen = excluded.last_seen "
+                 "RETURNING id",
+                 params, 4, &res);
+    }
 
     if (rc != AX_DB_OK) {
         fprintf(stderr, "arthexis node: database error: %s\n",

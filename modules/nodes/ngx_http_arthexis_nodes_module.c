@@ -336,16 +336,26 @@ ngx_http_arthexis_nodes_register_run(ngx_http_arthexis_job_t *job,
     ax_db_set_int(&params[2], reg->port);
     ax_db_set_text(&params[3], 20, reg->now);
 
-    /* one statement: creates, or updates the node of that name */
+    /* an update when the node is known (no id is used up), else an
+     * upsert, which also settles two first registrations racing */
 
     rc = ax_db_query(db,
-             "INSERT INTO nodes_node (hostname, address, port, last_seen) "
-             "VALUES ($1, $2, $3, $4) "
-             "ON CONFLICT (hostname) DO UPDATE SET "
-             "address = excluded.address, port = excluded.port, "
-             "last_seen = excluded.last_seen "
-             "RETURNING id",
+             "UPDATE nodes_node SET address = $2, port = $3, last_seen = $4 "
+             "WHERE hostname = $1 RETURNING id",
              params, 4, &res);
+
+    if (rc == AX_DB_OK && ax_db_res_rows(res) == 0) {
+        ax_db_res_free(res);
+
+        rc = ax_db_query(db,
+                 "INSERT INTO nodes_node (hostname, address, port, last_seen) "
+                 "VALUES ($1, $2, $3, $4) "
+                 "ON CONFLICT (hostname) DO UPDATE SET "
+                 "address = excluded.address, port = excluded.port, "
+                 "last_seen = excluded.last_seen "
+                 "RETURNING id",
+                 params, 4, &res);
+    }
 
     if (rc != AX_DB_OK) {
         ngx_http_arthexis_job_db_error(job, db, rc);
