@@ -661,3 +661,54 @@ main::add_instance("http://127.0.0.1:$main::PORT/ok/");
 POST /odoo/test/1/
 --- response_body
 {"detail":"success","uid":7,"server_version":"17.0"}
+
+
+
+=== TEST 35: the admin API: create, read (has_password, never the password)
+--- config
+    location /odoo/ { odoo_api; }
+    location /admin/api/ { arthexis_admin_api; }
+--- request eval
+[qq{POST /admin/api/odoo_instances/\n{"name":"Main","url":"http://127.0.0.1:$main::PORT/ok","database":"odoo","username":"admin","password":"Sup3r-s3cret!"}},
+ "GET /admin/api/odoo_instances/1/",
+ "GET /admin/api/odoo_instances/",
+ "POST /odoo/test/1/",
+ qq{PATCH /admin/api/odoo_instances/1/\n{"password":"not-it"}},
+ "POST /odoo/test/1/",
+ qq{PATCH /admin/api/odoo_instances/1/\n{"password":""}},
+ "GET /admin/api/odoo_instances/1/"]
+--- error_code eval
+[201, 200, 200, 200, 200, 401, 200, 200]
+--- response_body eval
+[qq{{"id":1,"name":"Main","url":"http://127.0.0.1:$main::PORT/ok","database":"odoo","username":"admin","has_password":true}\n},
+ qq{{"id":1,"name":"Main","url":"http://127.0.0.1:$main::PORT/ok","database":"odoo","username":"admin","has_password":true}\n},
+ qq{{"count":1,"page":1,"page_size":50,"results":[{"id":1,"name":"Main","url":"http://127.0.0.1:$main::PORT/ok","database":"odoo","username":"admin","has_password":true}]}\n},
+ qq{{"detail":"success","uid":7,"server_version":"17.0"}\n},
+ qq{{"id":1,"name":"Main","url":"http://127.0.0.1:$main::PORT/ok","database":"odoo","username":"admin","has_password":true}\n},
+ qq{{"detail":"invalid credentials"}\n},
+ qq{{"id":1,"name":"Main","url":"http://127.0.0.1:$main::PORT/ok","database":"odoo","username":"admin","has_password":false}\n},
+ qq{{"id":1,"name":"Main","url":"http://127.0.0.1:$main::PORT/ok","database":"odoo","username":"admin","has_password":false}\n}]
+--- no_error_log
+Sup3r-s3cret!
+not-it
+[error]
+
+
+
+=== TEST 36: the admin API checks the fields
+--- config
+    location /admin/api/ { arthexis_admin_api; }
+--- request eval
+[qq{POST /admin/api/odoo_instances/\n{"name":"A","url":"ftp://odoo.example.com","database":"d","username":"u"}},
+ qq{POST /admin/api/odoo_instances/\n{"name":"A","url":"https://admin:pw\@odoo.example.com","database":"d","username":"u"}},
+ qq{POST /admin/api/odoo_instances/\n{"name":"A","url":"https://odoo.example.com","database":"d","username":"u\\tv"}},
+ qq{POST /admin/api/odoo_instances/\n{"name":"A","url":"https://odoo.example.com","username":"u"}},
+ qq{POST /admin/api/odoo_instances/\n{"name":"A","url":"https://odoo.example.com","database":"d","username":"u"}}]
+--- error_code eval
+[400, 400, 400, 400, 201]
+--- response_body eval
+[qq{{"detail":"url: the URL must start with http:// or https://","field":"url"}\n},
+ qq{{"detail":"url: a password in the URL is not allowed: use the username and password fields","field":"url"}\n},
+ qq{{"detail":"username: must not contain control characters","field":"username"}\n},
+ qq{{"detail":"database: this field is required","field":"database"}\n},
+ qq{{"id":1,"name":"A","url":"https://odoo.example.com","database":"d","username":"u","has_password":false}\n}]

@@ -23,6 +23,7 @@
 #include <ngx_http.h>
 
 #include "ngx_http_arthexis.h"
+#include "ngx_http_arthexis_admin.h"
 #include "ngx_http_arthexis_curl.h"
 #include "ax_odoo.h"
 #include <ax_xmlrpc.h>
@@ -59,6 +60,11 @@ typedef struct {
 } ngx_http_arthexis_odoo_ctx_t;
 
 
+static ngx_int_t ngx_http_arthexis_odoo_init(ngx_conf_t *cf);
+static const char *ngx_http_arthexis_odoo_check_text(ngx_http_request_t *r,
+    ngx_http_arthexis_admin_value_t *v);
+static const char *ngx_http_arthexis_odoo_check_url(ngx_http_request_t *r,
+    ngx_http_arthexis_admin_value_t *v);
 static ngx_int_t ngx_http_arthexis_odoo_init_process(ngx_cycle_t *cycle);
 static void ngx_http_arthexis_odoo_exit_process(ngx_cycle_t *cycle);
 static void *ngx_http_arthexis_odoo_create_loc_conf(ngx_conf_t *cf);
@@ -122,7 +128,7 @@ static ngx_command_t  ngx_http_arthexis_odoo_commands[] = {
 
 static ngx_http_module_t  ngx_http_arthexis_odoo_module_ctx = {
     NULL,                                  /* preconfiguration */
-    NULL,                                  /* postconfiguration */
+    ngx_http_arthexis_odoo_init,           /* postconfiguration */
 
     NULL,                                  /* create main configuration */
     NULL,                                  /* init main configuration */
@@ -149,6 +155,102 @@ ngx_module_t  ngx_http_arthexis_odoo_module = {
     NULL,                                  /* exit master */
     NGX_MODULE_V1_PADDING
 };
+
+
+/* the admin model: /admin/api/odoo_instances/, the password write-only */
+
+static const ngx_http_arthexis_admin_field_t
+    ngx_http_arthexis_odoo_fields[] =
+{
+    { ngx_string("name"), "name", NGX_HTTP_ARTHEXIS_ADMIN_TEXT, NULL,
+      AX_ODOO_NAME_MAX, 0, 0, ngx_http_arthexis_odoo_check_text,
+      NGX_HTTP_ARTHEXIS_ADMIN_REQUIRED },
+
+    { ngx_string("url"), "url", NGX_HTTP_ARTHEXIS_ADMIN_TEXT, NULL,
+      AX_ODOO_URL_MAX, 0, 0, ngx_http_arthexis_odoo_check_url,
+      NGX_HTTP_ARTHEXIS_ADMIN_REQUIRED },
+
+    { ngx_string("database"), "database", NGX_HTTP_ARTHEXIS_ADMIN_TEXT, NULL,
+      AX_ODOO_DATABASE_MAX, 0, 0, ngx_http_arthexis_odoo_check_text,
+      NGX_HTTP_ARTHEXIS_ADMIN_REQUIRED },
+
+    { ngx_string("username"), "username", NGX_HTTP_ARTHEXIS_ADMIN_TEXT, NULL,
+      AX_ODOO_USERNAME_MAX, 0, 0, ngx_http_arthexis_odoo_check_text,
+      NGX_HTTP_ARTHEXIS_ADMIN_REQUIRED },
+
+    { ngx_string("password"), "password", NGX_HTTP_ARTHEXIS_ADMIN_TEXT, NULL,
+      AX_ODOO_PASSWORD_MAX, 0, 0, ngx_http_arthexis_odoo_check_text,
+      NGX_HTTP_ARTHEXIS_ADMIN_WRITE_ONLY },
+
+    ngx_http_arthexis_admin_null_field
+};
+
+
+static const ngx_http_arthexis_admin_model_t  ngx_http_arthexis_odoo_model = {
+    ngx_string("odoo_instances"), "odoo_instances",
+    ngx_http_arthexis_odoo_fields, "name", NULL, NULL
+};
+
+
+static ngx_int_t
+ngx_http_arthexis_odoo_init(ngx_conf_t *cf)
+{
+    return ngx_http_arthexis_admin_register(cf,
+                                            &ngx_http_arthexis_odoo_model);
+}
+
+
+static const char *
+ngx_http_arthexis_odoo_check_text(ngx_http_request_t *r,
+    ngx_http_arthexis_admin_value_t *v)
+{
+    u_char  *p, *last;
+
+    last = v->s.data + v->s.len;
+
+    for (p = v->s.data; p < last; p++) {
+        if (*p < 0x20 || *p == 0x7f) {
+            return "must not contain control characters";
+        }
+    }
+
+    return NULL;
+}
+
+
+static const char *
+ngx_http_arthexis_odoo_check_url(ngx_http_request_t *r,
+    ngx_http_arthexis_admin_value_t *v)
+{
+    char    *url, *msg;
+    char     err[160];
+    size_t   len;
+
+    url = ngx_pnalloc(r->pool, v->s.len + 1);
+    if (url == NULL) {
+        return "cannot be checked";
+    }
+
+    ngx_memcpy(url, v->s.data, v->s.len);
+    url[v->s.len] = '\0';
+
+    /* the admin API hands over no NUL bytes */
+
+    if (ax_xmlrpc_check_url(url, err, sizeof(err)) == 0) {
+        return NULL;
+    }
+
+    len = ngx_strlen(err);
+
+    msg = ngx_pnalloc(r->pool, len + 1);
+    if (msg == NULL) {
+        return "is not a valid URL";
+    }
+
+    ngx_memcpy(msg, err, len + 1);
+
+    return msg;
+}
 
 
 static ngx_int_t
