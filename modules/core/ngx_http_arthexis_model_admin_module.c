@@ -961,8 +961,8 @@ ngx_http_arthexis_admin_list(ngx_http_request_t *r,
             && f->type != NGX_HTTP_ARTHEXIS_ADMIN_TEXT)
         {
             /* ?user= : rows without one */
-            w = ngx_sprintf(w, "%s (%s) IS NULL", n ? " AND" : " WHERE",
-                            f->column);
+            w = ngx_sprintf(w, "%s (%s) IS NULL",
+                            w > where ? " AND" : " WHERE", f->column);
             continue;
         }
 
@@ -984,11 +984,11 @@ ngx_http_arthexis_admin_list(ngx_http_request_t *r,
         ngx_http_arthexis_admin_set_param(&params[n], f, &val);
         n++;
 
-        w = ngx_sprintf(w, "%s (%s) = $%ui", n > 1 ? " AND" : " WHERE",
+        w = ngx_sprintf(w, "%s (%s) = $%ui", w > where ? " AND" : " WHERE",
                         f->column, n);
     }
 
-    json_decref(args);
+    /* the values point into args: it lives until the job is done */
 
     *w = '\0';
 
@@ -1001,6 +1001,7 @@ ngx_http_arthexis_admin_list(ngx_http_request_t *r,
 
     cols = ngx_http_arthexis_admin_columns(r, m, &cols_len);
     if (cols == NULL) {
+        json_decref(args);
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -1011,6 +1012,7 @@ ngx_http_arthexis_admin_list(ngx_http_request_t *r,
 
     s = ngx_pnalloc(r->pool, len);
     if (s == NULL) {
+        json_decref(args);
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -1025,6 +1027,7 @@ ngx_http_arthexis_admin_list(ngx_http_request_t *r,
     s = ngx_pnalloc(r->pool, (w - where) + ngx_strlen(m->table)
                              + sizeof("SELECT count(*) FROM "));
     if (s == NULL) {
+        json_decref(args);
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -1033,7 +1036,7 @@ ngx_http_arthexis_admin_list(ngx_http_request_t *r,
     ctx->count_sql = (char *) s;
 
     return ngx_http_arthexis_admin_post(r, ngx_http_arthexis_admin_list_run,
-                                        NULL);
+                                        args);
 }
 
 
