@@ -261,6 +261,11 @@ cmd_run() {
 
   arthexis-nginx is serving on http://127.0.0.1:8000   (Ctrl-C stops it)
 
+  The project README:  http://127.0.0.1:8000/
+  Each app's README on its own site (by server_name, conf/arthexis-sites.conf):
+    http://ocpp.localhost:8000/   (APP.localhost for: $(app_list))
+    curl -H 'Host: ocpp.localhost' http://127.0.0.1:8000/
+
   Try:
     curl http://127.0.0.1:8000/arthexis/status
     curl http://127.0.0.1:8000/nodes/list/
