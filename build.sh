@@ -451,7 +451,8 @@ EOF
         export TEST_NGINX_BINARY=$BUILD/static/nginx
         export TEST_NGINX_LOAD_MODULES=
         export TEST_NGINX_DATABASE=sqlite
-        run_prove "static binary smoke test" t/001-core.t || status=1
+        run_prove "static binary smoke test" t/001-core.t \
+            t/501-ocpp-charge-point.t || status=1
     fi
 
     return $status
