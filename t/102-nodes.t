@@ -31,12 +31,17 @@ sub reg ($) { post('/nodes/register/', $_[0]) }
 
 sub detail ($) { qq{{"detail":"$_[0]"}\n} }
 
-sub cli (@) {
+# waits until the workers have migrated the database
+sub ready () {
     for (1 .. 100) {
         my ($status) = http_get('/arthexis/status', 1);
         last if $status == 200;
         select undef, undef, undef, 0.05;
     }
+}
+
+sub cli (@) {
+    ready();
     my ($out, $rc) = arthexis_cli(@_);
     die "arthexis @_: exit $rc: $out\n" if $rc;
     return $out;
@@ -261,3 +266,16 @@ main::cli('node', 'register-self');
 --- request
 GET /nodes/list/
 --- response_body_like: ^\{"nodes":\[\{"hostname":"self\.example","address":"127\.0\.0\.1","port":8000,"last_seen":"[^"]+"\},\{"hostname":"other\.example",.*\},\{"hostname":"[a-z0-9.-]+","address":"[0-9a-f.:]+","port":8000,
+
+
+
+=== TEST 14: the list escapes what the database holds (written by hand)
+--- init
+main::ready();
+main::arthexis_sql("INSERT INTO nodes_node (hostname, address, port, last_seen) "
+    . "VALUES ('q\"b\\s\tt\xc3\xa9', '10.0.0.1', 8000, '2026-01-01T00:00:00Z')");
+--- request
+GET /nodes/list/
+--- response_body eval
+'{"nodes":[{"hostname":"q\"b\\\\s\u0009t' . "\xc3\xa9"
+. '","address":"10.0.0.1","port":8000,"last_seen":"2026-01-01T00:00:00Z"}]}' . "\n"

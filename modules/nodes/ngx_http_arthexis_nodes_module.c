@@ -7,6 +7,7 @@
 #include "ngx_http_arthexis.h"
 #include "ngx_http_arthexis_admin.h"
 #include "ax_nodes.h"
+#include <ax_utf8.h>
 
 
 typedef struct {
@@ -369,16 +370,110 @@ ngx_http_arthexis_nodes_register_run(ngx_http_arthexis_job_t *job,
 }
 
 
-/* GET /nodes/list/ */
+/*
+ * GET /nodes/list/.  The reply is written straight into one buffer: with
+ * jansson (an object per node, then a dump) building the JSON cost several
+ * times the query itself (see docs/benchmarks.md).
+ */
+
+typedef struct {
+    char       *data;
+    size_t      len;
+    size_t      size;
+    ngx_uint_t  failed;
+} ngx_http_arthexis_nodes_buf_t;
+
+
+static void
+ngx_http_arthexis_nodes_put(ngx_http_arthexis_nodes_buf_t *b, const char *p,
+    size_t len)
+{
+    char    *n;
+    size_t   size;
+
+    if (b->failed) {
+        return;
+    }
+
+    if (b->len + len > b->size) {
+        size = ngx_max(b->size * 2, b->len + len + 256);
+        n = realloc(b->data, size);
+
+        if (n == NULL) {
+            b->failed = 1;
+            return;
+        }
+
+        b->data = n;
+        b->size = size;
+    }
+
+    ngx_memcpy(b->data + b->len, p, len);
+    b->len += len;
+}
+
+
+/* a JSON string: quotes, backslashes and control characters escaped; the
+ * database only holds UTF-8 (else null) */
+
+static void
+ngx_http_arthexis_nodes_put_str(ngx_http_arthexis_nodes_buf_t *b,
+    const char *s, size_t len)
+{
+    size_t       i, start;
+    u_char       c;
+    char         esc[8];
+    static char  hex[] = "0123456789abcdef";
+
+    if (s == NULL || !ax_utf8_valid((const unsigned char *) s, len)) {
+        ngx_http_arthexis_nodes_put(b, "null", 4);
+        return;
+    }
+
+    ngx_http_arthexis_nodes_put(b, "\"", 1);
+
+    start = 0;
+
+    for (i = 0; i < len; i++) {
+        c = (u_char) s[i];
+
+        if (c >= 0x20 && c != '"' && c != '\\') {
+            continue;
+        }
+
+        ngx_http_arthexis_nodes_put(b, s + start, i - start);
+        start = i + 1;
+
+        if (c == '"' || c == '\\') {
+            esc[0] = '\\';
+            esc[1] = (char) c;
+            ngx_http_arthexis_nodes_put(b, esc, 2);
+            continue;
+        }
+
+        esc[0] = '\\';
+        esc[1] = 'u';
+        esc[2] = '0';
+        esc[3] = '0';
+        esc[4] = hex[c >> 4];
+        esc[5] = hex[c & 0xf];
+        ngx_http_arthexis_nodes_put(b, esc, 6);
+    }
+
+    ngx_http_arthexis_nodes_put(b, s + start, len - start);
+    ngx_http_arthexis_nodes_put(b, "\"", 1);
+}
+
 
 static void
 ngx_http_arthexis_nodes_list_run(ngx_http_arthexis_job_t *job, ax_db_t *db)
 {
-    int           rc, row, rows;
-    size_t        hlen, alen, tlen;
-    json_t       *nodes, *node;
-    ax_db_res_t  *res;
-    const char   *h, *a, *t;
+    int                             rc, row, rows;
+    size_t                          len;
+    u_char                          num[NGX_INT64_LEN];
+    ax_db_res_t                    *res;
+    const char                     *v;
+    ngx_http_arthexis_nodes_buf_t   b;
 
     rc = ax_db_query(db, "SELECT hostname, address, port, last_seen "
                          "FROM nodes_node ORDER BY id", NULL, 0, &res);
@@ -388,34 +483,53 @@ ngx_http_arthexis_nodes_list_run(ngx_http_arthexis_job_t *job, ax_db_t *db)
         return;
     }
 
-    nodes = json_array();
     rows = ax_db_res_rows(res);
 
-    for (row = 0; nodes != NULL && row < rows; row++) {
-        h = ax_db_res_value(res, row, 0, &hlen);
-        a = ax_db_res_value(res, row, 1, &alen);
-        t = ax_db_res_value(res, row, 3, &tlen);
+    ngx_memzero(&b, sizeof(ngx_http_arthexis_nodes_buf_t));
+    b.size = 64 + (size_t) rows * 128;
+    b.data = malloc(b.size);
+    b.failed = (b.data == NULL);
 
-        node = json_pack("{s:s%, s:s%, s:I, s:s%}",
-                         "hostname", h, hlen,
-                         "address", a, alen,
-                         "port", (json_int_t) ax_db_res_int(res, row, 2),
-                         "last_seen", t ? t : "", tlen);
+    ngx_http_arthexis_nodes_put(&b, "{\"nodes\":[", sizeof("{\"nodes\":[") - 1);
 
-        if (node == NULL || json_array_append_new(nodes, node) != 0) {
-            json_decref(nodes);
-            nodes = NULL;
-        }
+    for (row = 0; row < rows; row++) {
+        ngx_http_arthexis_nodes_put(&b, row ? ",{\"hostname\":"
+                                            : "{\"hostname\":",
+                                    row ? 13 : 12);
+        v = ax_db_res_value(res, row, 0, &len);
+        ngx_http_arthexis_nodes_put_str(&b, v, len);
+
+        ngx_http_arthexis_nodes_put(&b, ",\"address\":", 11);
+        v = ax_db_res_value(res, row, 1, &len);
+        ngx_http_arthexis_nodes_put_str(&b, v, len);
+
+        ngx_http_arthexis_nodes_put(&b, ",\"port\":", 8);
+        len = ngx_sprintf(num, "%L", (int64_t) ax_db_res_int(res, row, 2))
+              - num;
+        ngx_http_arthexis_nodes_put(&b, (char *) num, len);
+
+        ngx_http_arthexis_nodes_put(&b, ",\"last_seen\":", 13);
+        v = ax_db_res_value(res, row, 3, &len);
+        ngx_http_arthexis_nodes_put_str(&b, v, len);
+
+        ngx_http_arthexis_nodes_put(&b, "}", 1);
     }
+
+    ngx_http_arthexis_nodes_put(&b, "]}", 2);
 
     ax_db_res_free(res);
 
-    if (nodes == NULL) {
+    if (b.failed) {
+        free(b.data);
         ngx_http_arthexis_job_detail(job, NGX_HTTP_INTERNAL_SERVER_ERROR,
                                      "out of memory");
         return;
     }
 
-    ngx_http_arthexis_job_reply(job, NGX_HTTP_OK,
-                                json_pack("{s:o}", "nodes", nodes));
+    /* what ngx_http_arthexis_job_reply() does with a dumped value */
+
+    free(job->body);
+    job->status = NGX_HTTP_OK;
+    job->body = b.data;
+    job->body_len = b.len;
 }
