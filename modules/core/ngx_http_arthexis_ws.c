@@ -196,6 +196,8 @@ ngx_http_arthexis_ws_upgrade(ngx_http_request_t *r,
         ngx_del_timer(c->read);
     }
 
+    ws->last_active = ngx_current_msec;
+
     if (conf->idle_timeout) {
         ngx_add_timer(c->read, conf->idle_timeout);
     }
@@ -648,6 +650,7 @@ ngx_http_arthexis_ws_conn_write(ngx_event_t *wev)
 static ngx_int_t
 ngx_http_arthexis_ws_on_read(ngx_http_arthexis_ws_t *ws)
 {
+    ngx_msec_t         idle;
     ngx_event_t       *rev;
     ngx_connection_t  *c;
 
@@ -676,6 +679,16 @@ ngx_http_arthexis_ws_on_read(ngx_http_arthexis_ws_t *ws)
 
     } else if (rev->timedout) {
         rev->timedout = 0;
+
+        /* the timer is set once per idle period: frames since then
+         * count (see ngx_http_arthexis_ws_read()) */
+
+        idle = ngx_current_msec - ws->last_active;
+
+        if (idle < ws->conf->idle_timeout && !ws->close_sent) {
+            ngx_add_timer(rev, ws->conf->idle_timeout - idle);
+            return NGX_OK;
+        }
 
         ngx_log_error(NGX_LOG_INFO, c->log, 0,
                       "websocket: session #%ui idle for %M ms, closing",
@@ -885,10 +898,14 @@ ngx_http_arthexis_ws_read(ngx_http_arthexis_ws_t *ws)
         return;
     }
 
-    /* any frame is a sign of life */
+    /*
+     * Any frame is a sign of life.  The idle timer is not moved on every
+     * read (an rbtree update per message): when it fires, it looks at
+     * this time and waits for the rest of the period if need be.
+     */
 
-    if (total && ws->conf->idle_timeout && !ws->close_sent) {
-        ngx_add_timer(rev, ws->conf->idle_timeout);
+    if (total) {
+        ws->last_active = ngx_current_msec;
     }
 }
 

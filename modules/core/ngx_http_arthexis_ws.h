@@ -99,6 +99,7 @@ struct ngx_http_arthexis_ws_s {
     u_char                                *out_last;
     size_t                                 out_size;
     ngx_msec_t                             send_timeout;
+    ngx_msec_t                             last_active;  /* a frame came */
 
     ngx_event_t                            ping_ev;
     ngx_event_t                            close_ev;  /* closing, lingering */
