@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -32,8 +34,13 @@ typedef struct {
 typedef struct {
     sqlite3               *handle;
     unsigned long          clock;
+    int                    timeout_ms;
+    struct timespec        busy_since;
     ax_db_sqlite_stmt_t    cache[AX_DB_SQLITE_CACHE];
 } ax_db_sqlite_t;
+
+
+static int ax_db_sqlite_busy(void *data, int count);
 
 
 static int ax_db_sqlite_open(ax_db_t *db, const char *path);
@@ -135,7 +142,9 @@ ax_db_sqlite_open(ax_db_t *db, const char *path)
     }
 
     (void) sqlite3_extended_result_codes(s->handle, 1);
-    (void) sqlite3_busy_timeout(s->handle, db->timeout_ms);
+
+    s->timeout_ms = db->timeout_ms;
+    (void) sqlite3_busy_handler(s->handle, ax_db_sqlite_busy, s);
 
     /*
      * Switching a new database to WAL needs an exclusive lock, and SQLite
@@ -614,8 +623,41 @@ ax_db_sqlite_set_timeout(ax_db_t *db, int timeout_ms)
 {
     ax_db_sqlite_t  *s = db->conn;
 
-    (void) sqlite3_busy_timeout(s->handle,
-                                timeout_ms > 0 ? timeout_ms : INT_MAX);
+    s->timeout_ms = timeout_ms > 0 ? timeout_ms : INT_MAX;
 
     return AX_DB_OK;
+}
+
+
+/*
+ * Waits for a lock another connection holds, up to the timeout.  SQLite's
+ * own busy handler sleeps 1 ms and more from the first retry, but writers
+ * here hold the lock for tens of microseconds (many threads and workers
+ * share one file): short sleeps first keep the throughput.
+ */
+
+static int
+ax_db_sqlite_busy(void *data, int count)
+{
+    ax_db_sqlite_t  *s = data;
+
+    long             waited;
+    struct timespec  now;
+
+    (void) clock_gettime(CLOCK_MONOTONIC, &now);
+
+    if (count == 0) {
+        s->busy_since = now;
+    }
+
+    waited = (now.tv_sec - s->busy_since.tv_sec) * 1000
+             + (now.tv_nsec - s->busy_since.tv_nsec) / 1000000;
+
+    if (waited >= s->timeout_ms) {
+        return 0;
+    }
+
+    (void) usleep(count < 20 ? 50 : (count < 100 ? 200 : 1000));
+
+    return 1;
 }
