@@ -712,3 +712,38 @@ not-it
  qq{{"detail":"username: must not contain control characters","field":"username"}\n},
  qq{{"detail":"database: this field is required","field":"database"}\n},
  qq{{"id":1,"name":"A","url":"https://odoo.example.com","database":"d","username":"u","has_password":false}\n}]
+
+
+
+=== TEST 37: the usual internal targets are refused before any connect
+Cloud metadata, private networks, "this host", IPv6 loopback, and
+loopback written as an IPv4-mapped IPv6 address.
+--- http_config
+    arthexis_database "$TEST_NGINX_ARTHEXIS_DATABASE";
+    odoo_allowed_hosts public 127.0.0.2;
+--- init
+main::add_instance('http://169.254.169.254/');
+main::add_instance('http://10.1.2.3:8069/');
+main::add_instance('http://192.168.1.10/');
+main::add_instance("http://0.0.0.0:$main::PORT/ok");
+main::add_instance("http://[::1]:$main::PORT/ok");
+main::add_instance("http://[::ffff:127.0.0.1]:$main::PORT/ok");
+main::add_instance('http://172.31.255.255/');
+main::add_instance('http://100.64.0.1/');
+--- request eval
+["POST /odoo/test/1/", "POST /odoo/test/2/", "POST /odoo/test/3/",
+ "POST /odoo/test/4/", "POST /odoo/test/5/", "POST /odoo/test/6/",
+ "POST /odoo/test/7/", "POST /odoo/test/8/"]
+--- error_code eval
+[403, 403, 403, 403, 403, 403, 403, 403]
+--- response_body eval
+[qq{{"detail":"connections to 169.254.169.254 are not allowed (odoo_allowed_hosts)"}\n},
+ qq{{"detail":"connections to 10.1.2.3 are not allowed (odoo_allowed_hosts)"}\n},
+ qq{{"detail":"connections to 192.168.1.10 are not allowed (odoo_allowed_hosts)"}\n},
+ qq{{"detail":"connections to 0.0.0.0 are not allowed (odoo_allowed_hosts)"}\n},
+ qq{{"detail":"connections to ::1 are not allowed (odoo_allowed_hosts)"}\n},
+ qq{{"detail":"connections to ::ffff:127.0.0.1 are not allowed (odoo_allowed_hosts)"}\n},
+ qq{{"detail":"connections to 172.31.255.255 are not allowed (odoo_allowed_hosts)"}\n},
+ qq{{"detail":"connections to 100.64.0.1 are not allowed (odoo_allowed_hosts)"}\n}]
+--- no_error_log
+[error]
