@@ -179,19 +179,23 @@ ax_sim_create(const ax_sim_conf_t *conf, const ax_sim_ops_t *ops, void *data)
         h = (h ^ (unsigned char) *p) * 0x100000001b3ULL;
     }
 
-    sim->rand = (conf->seed ? conf->seed : 0x9e3779b97f4a7c15ULL) ^ h;
-
-    if (sim->rand == 0) {
-        sim->rand = 1;
-    }
-
-    sim->meter = 1000 + (long long) (ax_sim_random(sim) % 1001);
+    ax_sim_seed(sim, (conf->seed ? conf->seed : 0x9e3779b97f4a7c15ULL) ^ h);
     sim->interval = (uint64_t) (conf->interval * AX_SIM_NS);
     sim->hb_interval = conf->heartbeat > 0
                        ? (uint64_t) (conf->heartbeat * AX_SIM_NS) : 0;
     sim->backoff = (uint64_t) (conf->backoff_min * AX_SIM_NS);
 
     return sim;
+}
+
+
+void
+ax_sim_seed(ax_sim_t *sim, uint64_t seed)
+{
+    sim->rand = seed ? seed : 1;
+
+    /* the register starts where the seed's simulator started it */
+    sim->meter = 1000 + (long long) (ax_sim_random(sim) % 1001);
 }
 
 

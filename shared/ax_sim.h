@@ -279,6 +279,9 @@ ax_sim_t *ax_sim_create(const ax_sim_conf_t *conf, const ax_sim_ops_t *ops,
     void *data);
 void ax_sim_free(ax_sim_t *sim);
 
+/* another random sequence (a swarm shares one conf), before starting */
+void ax_sim_seed(ax_sim_t *sim, uint64_t seed);
+
 /* begins: ops->connect() at once */
 void ax_sim_start(ax_sim_t *sim, uint64_t now);
 
