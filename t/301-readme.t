@@ -31,6 +31,7 @@ sub page ($$;$) {
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" href="data:,">
 <title>$title</title>
 $link
 <style>

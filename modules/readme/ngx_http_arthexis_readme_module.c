@@ -179,6 +179,7 @@ static u_char  ngx_http_arthexis_readme_head1[] =
     "<meta charset=\"utf-8\">\n"
     "<meta name=\"viewport\" content=\"width=device-width, "
     "initial-scale=1\">\n"
+    "<link rel=\"icon\" href=\"data:,\">\n"
     "<title>";
 
 static u_char  ngx_http_arthexis_readme_head2[] =
