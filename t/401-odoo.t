@@ -559,7 +559,8 @@ POST /odoo/test/2/
 
 === TEST 30: many tests at once take as long as one
 Ten clients test an instance whose every call takes 1 s (two calls per
-test): together they take about 2 s, not 20.
+test): together they take about 2 s, not 20 (10 s leaves room for a
+loaded machine).
 --- http_config
     arthexis_database "$TEST_NGINX_ARTHEXIS_DATABASE";
     odoo_allowed_hosts 127.0.0.1;
@@ -568,7 +569,7 @@ test): together they take about 2 s, not 20.
 main::add_instance('slowish');
 my ($elapsed, @statuses) = main::concurrent_gets('/odoo/test/1/', 10, 8);
 Test::More::is("@statuses", join(' ', (200) x 10), 'ten successes');
-Test::More::cmp_ok($elapsed, '<', 4, "ten tests in parallel ($elapsed s)");
+Test::More::cmp_ok($elapsed, '<', 10, "ten tests in parallel ($elapsed s)");
 --- request
 GET /plain
 --- response_body
@@ -746,4 +747,21 @@ main::add_instance('http://100.64.0.1/');
  qq{{"detail":"connections to 172.31.255.255 are not allowed (odoo_allowed_hosts)"}\n},
  qq{{"detail":"connections to 100.64.0.1 are not allowed (odoo_allowed_hosts)"}\n}]
 --- no_error_log
+[error]
+
+
+
+=== TEST 38: a long fault line is cut short, after the password is hidden
+--- init
+main::add_instance('cutleak');
+main::add_instance('longutf8');
+--- request eval
+["POST /odoo/test/1/", "POST /odoo/test/2/"]
+--- error_code eval
+[502, 502]
+--- response_body eval
+['{"detail":"Odoo fault 2: ' . ('x' x 190) . ' *** and m"}' . "\n",
+ '{"detail":"Odoo fault 2: a' . ("\xc3\xa9" x 99) . '"}' . "\n"]
+--- no_error_log
+Sup3r
 [error]

@@ -87,12 +87,12 @@ static void ngx_http_arthexis_odoo_answered(ngx_http_arthexis_curl_t *t);
 static ngx_int_t ngx_http_arthexis_odoo_transport(
     ngx_http_arthexis_odoo_ctx_t *ctx, ngx_http_arthexis_curl_t *t,
     u_char *detail, size_t size, ngx_uint_t *status);
-static void ngx_http_arthexis_odoo_fault(json_t *fault, u_char *detail,
-    size_t size);
+static void ngx_http_arthexis_odoo_fault(json_t *fault,
+    const char *password, u_char *detail, size_t size);
 static void ngx_http_arthexis_odoo_finish(ngx_http_arthexis_odoo_ctx_t *ctx,
     ngx_uint_t status, u_char *detail, long long uid);
-static void ngx_http_arthexis_odoo_scrub(u_char *s, size_t size,
-    const char *secret);
+static u_char *ngx_http_arthexis_odoo_scrub(u_char *dst, u_char *last,
+    const u_char *src, size_t len, const char *secret);
 
 
 static ngx_conf_post_handler_pt  ngx_http_arthexis_odoo_timeout_post =
@@ -722,7 +722,8 @@ ngx_http_arthexis_odoo_answered(ngx_http_arthexis_curl_t *t)
     }
 
     if (rc == AX_XMLRPC_FAULT) {
-        ngx_http_arthexis_odoo_fault(v, detail, sizeof(detail));
+        ngx_http_arthexis_odoo_fault(v, ctx->password, detail,
+                                     sizeof(detail));
         json_decref(v);
         goto done;
     }
@@ -873,15 +874,17 @@ ngx_http_arthexis_odoo_transport(ngx_http_arthexis_odoo_ctx_t *ctx,
 
 /*
  * "Odoo fault 3: Access Denied".  Odoo puts whole tracebacks in
- * faultString: the last line says what went wrong.
+ * faultString: the last line says what went wrong.  The password is
+ * hidden before the line is cut short, so that no part of it shows.
  */
 
 static void
-ngx_http_arthexis_odoo_fault(json_t *fault, u_char *detail, size_t size)
+ngx_http_arthexis_odoo_fault(json_t *fault, const char *password,
+    u_char *detail, size_t size)
 {
-    size_t       len;
+    u_char      *p, *last;
     long long    code;
-    const char  *text, *p, *start, *end;
+    const char  *text, *q, *start, *end;
 
     ax_xmlrpc_fault(fault, &code, &text);
 
@@ -894,9 +897,9 @@ ngx_http_arthexis_odoo_fault(json_t *fault, u_char *detail, size_t size)
         end--;
     }
 
-    for (p = start; p < end; p++) {
-        if (*p == '\n') {
-            start = p + 1;
+    for (q = start; q < end; q++) {
+        if (*q == '\n') {
+            start = q + 1;
         }
     }
 
@@ -904,15 +907,36 @@ ngx_http_arthexis_odoo_fault(json_t *fault, u_char *detail, size_t size)
         start++;
     }
 
-    len = ngx_min((size_t) (end - start), 200);
-
     if (code) {
-        ngx_snprintf(detail, size - 1, "Odoo fault %L: %*s%Z", code, len,
-                     start);
+        p = ngx_snprintf(detail, size - 1, "Odoo fault %L: ", code);
 
     } else {
-        ngx_snprintf(detail, size - 1, "Odoo fault: %*s%Z", len, start);
+        p = ngx_snprintf(detail, size - 1, "Odoo fault: ");
     }
+
+    last = ngx_min(p + 200, detail + size - 1);
+
+    last = ngx_http_arthexis_odoo_scrub(p, last, (const u_char *) start,
+                                        end - start, password);
+
+    /* not in the middle of a UTF-8 sequence */
+
+    if (last > p && (last[-1] & 0x80)) {
+        q = (const char *) last - 1;
+
+        while ((u_char *) q > p && (*q & 0xc0) == 0x80) {
+            q--;
+        }
+
+        if (((u_char) *q >= 0xf0 && last - (u_char *) q < 4)
+            || ((u_char) *q >= 0xe0 && last - (u_char *) q < 3)
+            || ((u_char) *q >= 0xc0 && last - (u_char *) q < 2))
+        {
+            last = (u_char *) q;
+        }
+    }
+
+    *last = '\0';
 }
 
 
@@ -921,6 +945,7 @@ ngx_http_arthexis_odoo_finish(ngx_http_arthexis_odoo_ctx_t *ctx,
     ngx_uint_t status, u_char *detail, long long uid)
 {
     u_char              *p;
+    u_char               scrubbed[NGX_HTTP_ARTHEXIS_ODOO_DETAIL_MAX];
     json_t              *body;
     ngx_int_t            rc;
     ngx_uint_t           level;
@@ -949,8 +974,12 @@ ngx_http_arthexis_odoo_finish(ngx_http_arthexis_odoo_ctx_t *ctx,
     /* what went wrong never carries the password, even if the server
      * echoed it; nor control characters */
 
-    ngx_http_arthexis_odoo_scrub(detail, NGX_HTTP_ARTHEXIS_ODOO_DETAIL_MAX,
-                                 ctx->password);
+    p = ngx_http_arthexis_odoo_scrub(scrubbed,
+                                     scrubbed + sizeof(scrubbed) - 1,
+                                     detail, ngx_strlen(detail),
+                                     ctx->password);
+    *p = '\0';
+    detail = scrubbed;
 
     for (p = detail; *p; p++) {
         if (*p < 0x20 || *p == 0x7f) {
@@ -972,38 +1001,33 @@ done:
 }
 
 
-/* replaces every occurrence of secret in s (NUL-terminated, in a buffer
- * of size bytes) with "***" */
+/*
+ * Copies src to dst (up to last) with every occurrence of secret replaced
+ * by "***"; matches are looked for in the whole of src, so a secret cut
+ * by last is hidden too.  Returns the end of the copy.
+ */
 
-static void
-ngx_http_arthexis_odoo_scrub(u_char *s, size_t size, const char *secret)
+static u_char *
+ngx_http_arthexis_odoo_scrub(u_char *dst, u_char *last, const u_char *src,
+    size_t len, const char *secret)
 {
-    u_char  *p, *q, *end;
-    u_char   out[NGX_HTTP_ARTHEXIS_ODOO_DETAIL_MAX];
-    size_t   len;
+    size_t  slen, n;
 
-    if (secret == NULL || secret[0] == '\0') {
-        return;
-    }
+    slen = (secret != NULL) ? ngx_strlen(secret) : 0;
 
-    len = ngx_strlen(secret);
-    size = ngx_min(size, sizeof(out));
+    while (len && dst < last) {
 
-    p = s;
-    q = out;
-    end = out + size - 1;
-
-    while (*p && q < end) {
-        if (ngx_strncmp(p, secret, len) == 0) {
-            q = ngx_cpymem(q, "***", ngx_min(3, (size_t) (end - q)));
-            p += len;
+        if (slen && len >= slen && ngx_memcmp(src, secret, slen) == 0) {
+            n = ngx_min((size_t) 3, (size_t) (last - dst));
+            dst = ngx_cpymem(dst, "***", n);
+            src += slen;
+            len -= slen;
             continue;
         }
 
-        *q++ = *p++;
+        *dst++ = *src++;
+        len--;
     }
 
-    *q = '\0';
-
-    ngx_memcpy(s, out, q - out + 1);
+    return dst;
 }

@@ -10,6 +10,9 @@ package Arthexis::FakeOdoo;
 #   fault       authenticate() -> fault 3 "Access Denied"
 #   leak        authenticate() -> a fault whose traceback quotes the
 #               password it was given (the module must hide it)
+#   cutleak     authenticate() -> a long fault line with the password
+#               where the module cuts the line short
+#   longutf8    authenticate() -> a fault line of 300 accented letters
 #   uidstring   authenticate() -> a string instead of a uid
 #   badversion  version() -> an integer instead of a struct
 #   garbage     any call -> 200 with a body that is not XML
@@ -208,7 +211,9 @@ sub fault ($$) {
 sub send_answer {
     my ($c, $status, $type, $body) = @_;
 
-    utf8::encode($body) if utf8::is_utf8($body);
+    # characters to UTF-8 bytes, whatever Perl's internal form
+    utf8::upgrade($body);
+    utf8::encode($body);
 
     my $head = "HTTP/1.1 $status\r\nServer: fake-odoo\r\n"
                . "Content-Type: $type\r\nContent-Length: " . length($body)
@@ -301,6 +306,14 @@ sub answer {
             . "odoo.exceptions.AccessDenied: wrong password "
             . ($password // '') . " for $user\n"))
             if $mode eq 'leak';
+
+        return send_answer($c, '200 OK', 'text/xml',
+                           fault(2, ('x' x 190) . " $password and more"))
+            if $mode eq 'cutleak';
+
+        return send_answer($c, '200 OK', 'text/xml',
+                           fault(2, 'a' . ("\x{e9}" x 300)))
+            if $mode eq 'longutf8';
 
         return send_answer($c, '200 OK', 'text/xml',
                            xml('<value><string>yes</string></value>'))
