@@ -473,7 +473,35 @@ qr{\[error\] .*readme: stat\(\) "\S+/html/loop\.md" failed \(40: Too many levels
 
 
 
-=== TEST 17: other methods are 405 with Allow
+=== TEST 17: a file over 8 MB is 500, logged
+--- config
+    location = /big { readme_markdown html/big.md; }
+--- init
+main::write_doc('big.md', "# Big\n" . ('x' x (8 * 1024 * 1024)));
+--- request
+GET /big
+--- error_code: 500
+--- error_log eval
+qr{\[error\] .*readme: "\S+/html/big\.md" is too large \(8388614 bytes, at most 8388608\)}
+
+
+
+=== TEST 18: a file the workers may not read is 500, logged (not as root)
+--- skip_eval: 2: $> == 0
+--- config
+    location = /secret { readme_markdown html/secret.md; }
+--- init
+main::write_doc('secret.md', "# Secret\n");
+chmod 0, Test::Nginx::Util::html_dir() . '/secret.md';
+--- request
+GET /secret
+--- error_code: 500
+--- error_log eval
+qr{\[error\] .*readme: open\(\) "\S+/html/secret\.md" failed \(13: Permission denied\)}
+
+
+
+=== TEST 19: other methods are 405 with Allow
 --- config
     location = /doc { readme_markdown html/doc.md; }
 --- user_files
@@ -488,7 +516,7 @@ Allow: GET, HEAD
 
 
 
-=== TEST 18: HEAD gives the headers of GET and no body
+=== TEST 20: HEAD gives the headers of GET and no body
 --- config
     location = /doc { readme_markdown html/doc.md; }
 --- user_files
@@ -504,7 +532,7 @@ HEAD /doc
 
 
 
-=== TEST 19: Last-Modified and ETag; If-Modified-Since gives 304
+=== TEST 21: Last-Modified and ETag; If-Modified-Since gives 304
 --- config
     location = /doc { readme_markdown html/doc.md; }
 --- user_files
@@ -524,7 +552,7 @@ HEAD /doc
 
 
 
-=== TEST 20: the Markdown source: ?format=md, Accept: text/markdown
+=== TEST 22: the Markdown source: ?format=md, Accept: text/markdown
 --- config
     location = /doc { readme_markdown html/doc.md; }
 --- user_files
@@ -549,7 +577,7 @@ HEAD /doc
 
 
 
-=== TEST 21: the second request comes from the cache
+=== TEST 23: the second request comes from the cache
 --- config
     location = /doc { readme_markdown html/doc.md; }
 --- user_files
@@ -567,7 +595,7 @@ readme: from the cache
 
 
 
-=== TEST 22: an edited file is rendered again (its mtime changed)
+=== TEST 24: an edited file is rendered again (its mtime changed)
 --- config
     location = /doc { readme_markdown html/doc.md; }
 --- user_files
@@ -583,7 +611,7 @@ GET /doc
 
 
 
-=== TEST 23: same size, only the mtime changed: rendered again
+=== TEST 25: same size, only the mtime changed: rendered again
 --- config
     location = /doc { readme_markdown html/doc.md; }
 --- user_files
@@ -599,7 +627,7 @@ GET /doc
 
 
 
-=== TEST 24: a file removed, then back: 404, then the new page
+=== TEST 26: a file removed, then back: 404, then the new page
 --- config
     location = /doc { readme_markdown html/doc.md; }
 --- user_files
@@ -618,7 +646,7 @@ GET /doc
 
 
 
-=== TEST 25: variables in the path; the cache is keyed by the full path
+=== TEST 27: variables in the path; the cache is keyed by the full path
 --- http_config
     map $uri $doc {
         ~^/docs/(?<name>[a-z]+)$  $name;
@@ -639,7 +667,7 @@ GET /doc
 
 
 
-=== TEST 26: readme_cache_entries 1: two files evict each other
+=== TEST 28: readme_cache_entries 1: two files evict each other
 --- http_config
     readme_cache_entries 1;
 --- config
@@ -665,7 +693,7 @@ readme: rendered
 
 
 
-=== TEST 27: a path relative to the prefix, or absolute
+=== TEST 29: a path relative to the prefix, or absolute
 --- config
     location = /rel { readme_markdown html/doc.md; }
     location = /abs { readme_markdown $TEST_NGINX_SERVER_ROOT/html/doc.md; }
