@@ -138,6 +138,7 @@ ax_sim_conf_init(ax_sim_conf_t *conf)
     conf->connector = 1;
     conf->vendor = "Arthexis";
     conf->model = "Simulator";
+    conf->firmware = "arthexis-sim/1";
     conf->duration = 600;
     conf->interval = 5;
     conf->pre_charge_delay = 10;
@@ -1248,7 +1249,10 @@ ax_sim_on_boot(ax_sim_t *sim, uint64_t now, json_t *payload, int error)
     ev.type = AX_SIM_EV_BOOTED;
     ax_sim_emit(sim, &ev);
 
+    /* the charge point as a whole (connector 0), then its connector */
+
     if (sim->conf->statuses) {
+        ax_sim_queue(sim, AX_SIM_A_STATUS, ax_sim_status_payload(sim, 0));
         ax_sim_queue(sim, AX_SIM_A_STATUS,
                      ax_sim_status_payload(sim, sim->conf->connector));
     }

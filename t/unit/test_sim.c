@@ -6,7 +6,7 @@
  * hand.  What the charger sends is checked as a trail of short names:
  * "Boot" for a BootNotification, "Status:Charging", "=Accepted" for the
  * status of an answer to the central system, "!NotImplemented" for a
- * CALLERROR.
+ * CALLERROR.  Also the load tools' histogram (shared/ax_bench.c).
  */
 
 #include <stdarg.h>
@@ -19,6 +19,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "ax_bench.h"
 #include "ax_sim.h"
 
 
@@ -424,18 +425,20 @@ test_full_session(void **state)
     sim = start();
 
     assert_int_equal(D.connects, 1);
-    assert_string_equal(trail(&D, 0), "Boot,Status:Available");
+    assert_string_equal(trail(&D, 0),
+                        "Boot,Status:Available,Status:Available");
     assert_int_equal(sim->conn, AX_SIM_ONLINE);
 
     /* the pre-charge delay */
     advance(&D, 1.9);
-    assert_string_equal(trail(&D, 0), "Boot,Status:Available");
+    assert_string_equal(trail(&D, 0),
+                        "Boot,Status:Available,Status:Available");
 
     advance(&D, 10);
 
     assert_string_equal(trail(&D, 0),
-        "Boot,Status:Available,Status:Preparing,Authorize,Start,"
-        "Status:Charging,Meter,Meter,Stop,Status:Finishing,"
+        "Boot,Status:Available,Status:Available,Status:Preparing,"
+        "Authorize,Start,Status:Charging,Meter,Meter,Stop,Status:Finishing,"
         "Status:Available");
     assert_int_equal(D.closes, 1);
     assert_int_equal(D.close_code, 1000);
@@ -529,7 +532,8 @@ test_one_call_in_flight(void **state)
     D.manual = 0;
     settle(&D);
     assert_int_equal(sim->conn, AX_SIM_ONLINE);
-    assert_string_equal(trail(&D, 0), "Boot,Boot,Status:Available");
+    assert_string_equal(trail(&D, 0),
+                        "Boot,Boot,Status:Available,Status:Available");
 }
 
 
@@ -566,7 +570,8 @@ test_boot_pending_and_rejected(void **state)
     D.boot_status = "Accepted";
     D.boot_interval = 60;
     advance(&D, 0.3);
-    assert_string_equal(trail(&D, 0), "Boot,Boot,Boot,Status:Available");
+    assert_string_equal(trail(&D, 0),
+                        "Boot,Boot,Boot,Status:Available,Status:Available");
     assert_int_equal(sim->conn, AX_SIM_ONLINE);
     assert_int_equal(sim->boots, 1);
 }
@@ -583,12 +588,15 @@ test_heartbeat_interval(void **state)
 
     /* Boot said 60 s */
     advance(&D, 59.9);
-    assert_string_equal(trail(&D, 0), "Boot,Status:Available");
+    assert_string_equal(trail(&D, 0),
+                        "Boot,Status:Available,Status:Available");
     advance(&D, 0.2);
-    assert_string_equal(trail(&D, 0), "Boot,Status:Available,Heartbeat");
+    assert_string_equal(trail(&D, 0),
+                        "Boot,Status:Available,Status:Available,Heartbeat");
     advance(&D, 60);
     assert_string_equal(trail(&D, 0),
-                        "Boot,Status:Available,Heartbeat,Heartbeat");
+                        "Boot,Status:Available,Status:Available,Heartbeat,"
+                        "Heartbeat");
     assert_int_equal(sim->hb_interval, 60 * NS);
 }
 
@@ -652,7 +660,9 @@ test_reset_while_charging(void **state)
     advance(&D, 0.2);
     assert_int_equal(D.connects, 2);
     assert_int_equal(sim->boots, 2);
-    assert_string_equal(trail(&D, n), "=Accepted,Stop,Boot,Status:Available");
+    assert_string_equal(trail(&D, n),
+                        "=Accepted,Stop,Boot,Status:Available,"
+                        "Status:Available");
 
     advance(&D, 2.1);
     assert_int_equal(sim->phase, AX_SIM_CHARGING);
@@ -675,7 +685,8 @@ test_reset_while_idle(void **state)
     assert_string_equal(trail(&D, n), "=Accepted");
     assert_int_equal(D.closes, 1);
     advance(&D, 1.1);
-    assert_string_equal(trail(&D, n), "=Accepted,Boot,Status:Available");
+    assert_string_equal(trail(&D, n),
+                        "=Accepted,Boot,Status:Available,Status:Available");
     assert_int_equal(sim->boots, 2);
     assert_int_equal(sim->phase, AX_SIM_IDLE);
 }
@@ -1059,6 +1070,46 @@ test_refused_connection(void **state)
 }
 
 
+static void
+test_bench_hist(void **state)
+{
+    char              buf[32];
+    double            p;
+    unsigned          i;
+    ax_bench_hist_t   h;
+
+    ax_bench_hist_reset(&h);
+    assert_true(ax_bench_hist_percentile(&h, 0.5) == 0);
+
+    /* 1 .. 1000 us: within a bucket's width (about 4%) */
+    for (i = 1; i <= 1000; i++) {
+        ax_bench_hist_record(&h, i * 1000);
+    }
+
+    assert_int_equal(h.count, 1000);
+    assert_int_equal(h.max, 1000000);
+
+    p = ax_bench_hist_percentile(&h, 0.50);
+    assert_true(p > 500000 * 0.96 && p < 500000 * 1.04);
+    p = ax_bench_hist_percentile(&h, 0.99);
+    assert_true(p > 990000 * 0.96 && p <= 1000000);
+    assert_true(ax_bench_hist_percentile(&h, 1.0) <= 1000000);
+
+    /* small values are exact */
+    ax_bench_hist_reset(&h);
+    ax_bench_hist_record(&h, 5);
+    ax_bench_hist_record(&h, 20);
+    assert_true(ax_bench_hist_percentile(&h, 0.5) == 5);
+    assert_true(ax_bench_hist_percentile(&h, 1.0) == 20);
+
+    assert_string_equal(ax_bench_thousands(buf, 0), "0");
+    assert_string_equal(ax_bench_thousands(buf, 999), "999");
+    assert_string_equal(ax_bench_thousands(buf, 1000), "1,000");
+    assert_string_equal(ax_bench_thousands(buf, 1234567.4), "1,234,567");
+    assert_string_equal(ax_bench_thousands(buf, -1500), "-1,500");
+}
+
+
 int
 main(void)
 {
@@ -1092,6 +1143,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_echo_mode, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refused_connection, setup,
                                         teardown),
+        cmocka_unit_test(test_bench_hist),
     };
 
     return cmocka_run_group_tests_name("ax_sim", tests, NULL, NULL);
