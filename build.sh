@@ -234,6 +234,19 @@ fetch_schemas() {
         || die "npm install failed"
 }
 
+fetch_test_clients() {
+    # the npm package ws, an independent WebSocket client for the tests;
+    # fetched into build/t-node, never committed
+    [ -f "$ROOT/t/node/package.json" ] || return 0
+    [ -d "$BUILD/t-node/node_modules/ws" ] && return 0
+    say "fetching ws (the tests' independent WebSocket client) with npm"
+    mkdir -p "$BUILD/t-node"
+    cp "$ROOT/t/node/package.json" "$ROOT/t/node/package-lock.json" \
+        "$BUILD/t-node/"
+    (cd "$BUILD/t-node" && npm install --no-audit --no-fund --silent) \
+        || die "npm install failed"
+}
+
 
 # --- run ------------------------------------------------------------------
 
@@ -393,6 +406,7 @@ cmd_test() {
     install_deps
     build_all
     fetch_schemas
+    fetch_test_clients
     check_readme
 
     local status=0 pg=0
@@ -420,6 +434,7 @@ cmd_test() {
     export TEST_NGINX_ARTHEXIS=$BUILD/arthexis
     export TEST_NGINX_ROOT=$ROOT
     export TEST_NGINX_NODE_PATH=$BUILD/node_modules
+    export TEST_NGINX_WS_NODE_PATH=$BUILD/t-node/node_modules
 
     if [ $sanitize = 1 ]; then
         say "building the module under ASan+UBSan"
