@@ -37,8 +37,10 @@ no_shuffle();
 add_block_preprocessor(sub {
     my $block = shift;
 
+    # the pages never touch the database: the core's SQLite under logs/,
+    # in the PostgreSQL pass too (no worker racing the schema's reset)
     $block->set_value('http_config',
-        qq{    arthexis_database "\$TEST_NGINX_ARTHEXIS_DATABASE";\n}
+        "    arthexis_database sqlite:logs/arthexis.sqlite3;\n"
         . ($block->http_config // ''));
 });
 
