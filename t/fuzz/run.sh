@@ -21,7 +21,7 @@ for src in t/fuzz/fuzz_*.c; do
         -I/usr/include/postgresql -o "$out/$name" "$src" \
         shared/ax_ws.c shared/ax_utf8.c shared/ax_sha1.c shared/ax_ocpp.c \
         shared/ax_ocpp_schema.c shared/ax_ocpp_time.c shared/ax_json.c \
-        -ljansson
+        shared/ax_xmlrpc.c -ljansson -lexpat -lcurl
 
     mkdir -p "$out/corpus_$name"
     echo "==> $name: fuzzing for ${secs}s"
