@@ -668,7 +668,19 @@ GET /doc
 
 
 
-=== TEST 28: readme_cache_entries 1: two files evict each other
+=== TEST 28: a path that comes out empty is the prefix: 404, logged
+--- config
+    location = /empty { readme_markdown $arg_doc; }
+--- request
+GET /empty
+--- error_code: 404
+--- error_log eval
+my $prefix = Test::Nginx::Util::server_root();
+qr{\[error\] .*readme: "\Q$prefix\E/" is not a file}
+
+
+
+=== TEST 29: readme_cache_entries 1: two files evict each other
 --- http_config
     readme_cache_entries 1;
 --- config
@@ -694,7 +706,7 @@ readme: rendered
 
 
 
-=== TEST 29: a path relative to the prefix, or absolute
+=== TEST 30: a path relative to the prefix, or absolute
 --- config
     location = /rel { readme_markdown html/doc.md; }
     location = /abs { readme_markdown $TEST_NGINX_SERVER_ROOT/html/doc.md; }

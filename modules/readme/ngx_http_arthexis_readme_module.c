@@ -242,9 +242,11 @@ ngx_http_arthexis_readme_handler(ngx_http_request_t *r)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    if (value.len == 0) {
+    if (value.len == 0
+        || ngx_strlchr(value.data, value.data + value.len, '\0') != NULL)
+    {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "readme: the markdown path is empty");
+                      "readme: invalid markdown path \"%V\"", &value);
         return NGX_HTTP_NOT_FOUND;
     }
 
@@ -256,7 +258,7 @@ ngx_http_arthexis_readme_handler(ngx_http_request_t *r)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    ngx_cpystrn(path.data, value.data, value.len + 1);
+    *ngx_cpymem(path.data, value.data, value.len) = '\0';
 
     e = ngx_http_arthexis_readme_get(r, &path, &status);
 
