@@ -58,6 +58,7 @@ struct ax_bench_s {
     int               binary;
     int               idle;
     int               quiet;
+    int               summary;
 
     /* the server's processes */
     pid_t             pids[AX_BENCH_MAX_PIDS];
@@ -123,7 +124,8 @@ const ax_cli_command_t  ax_cli_bench_echo = {
     "WebSocket echo load generator (N connections, window, CPU/echo)",
     "[--url URL] [--connections N] [--window W] [--size BYTES]\n"
     "       [--duration S] [--warmup S] [--ramp N] [--binary] [--idle]\n"
-    "       [--server-pid PID[,PID...]] [--sources N] [--quiet]\n\n"
+    "       [--server-pid PID[,PID...]] [--sources N] [--quiet]\n"
+    "       [--summary]\n\n"
     "Opens N WebSocket connections (default 100) to URL (default\n"
     "ws://127.0.0.1:8000/ws/echo/) from this one process and keeps W\n"
     "messages (default 1) of BYTES bytes (default 64, text; --binary for\n"
@@ -141,6 +143,7 @@ const ax_cli_command_t  ax_cli_bench_echo = {
     "--idle opens the connections, sends nothing, and reports the server's\n"
     "resident memory (VmRSS of the PIDs) before and with them open: memory\n"
     "per idle connection.  It holds them for --duration seconds.\n\n"
+    "--summary adds one line of key=value pairs for scripts (t/bench).\n"
     "Raise the descriptor limit for many connections (ulimit -n).  Exit\n"
     "status 0 when every connection opened and every echo matched.\n",
     ax_cli_bench_echo_main
@@ -214,6 +217,13 @@ ax_cli_bench_echo_main(int argc, char **argv)
                    b.open, b.open ? (double) (rss1 - rss0) / b.open : 0.0);
         }
 
+        if (b.summary) {
+            printf("summary connections=%u failed=%u rss_before_kib=%ld "
+                   "rss_kib=%ld per_conn_kib=%.2f\n", b.open, b.failed,
+                   rss0, rss1,
+                   b.open ? (double) (rss1 - rss0) / b.open : 0.0);
+        }
+
         ax_bench_run_for(&b, b.duration);
 
     } else {
@@ -272,6 +282,24 @@ ax_cli_bench_echo_main(int argc, char **argv)
         }
 
         printf("  client CPU    %.2f s\n", self1 - self0);
+
+        if (b.summary) {
+            cpu = (u1 - u0) + (s1 - s0);
+
+            printf("summary connections=%u failed=%u window=%u size=%zu "
+                   "secs=%.2f echoes=%llu rate=%.0f p50_ms=%.3f "
+                   "p99_ms=%.3f server_cpu=%.2f server_user=%.2f "
+                   "server_sys=%.2f per_cpu=%.0f client_cpu=%.2f "
+                   "rss_kib=%ld\n",
+                   b.open, b.failed, b.window, b.size, secs,
+                   (unsigned long long) (b.echoed - echoed0),
+                   (b.echoed - echoed0) / secs,
+                   ax_bench_percentile(&b, 0.50) / 1e6,
+                   ax_bench_percentile(&b, 0.99) / 1e6,
+                   cpu, u1 - u0, s1 - s0,
+                   cpu > 0 ? (b.echoed - echoed0) / cpu : 0.0,
+                   self1 - self0, rss1);
+        }
 
         if (b.mismatched) {
             printf("  MISMATCHED    %llu echoes differ from what was sent\n",
@@ -339,6 +367,7 @@ ax_bench_options(ax_bench_t *b, int argc, char **argv)
     b->binary = ax_cli_take_flag(&argc, argv, "--binary");
     b->idle = ax_cli_take_flag(&argc, argv, "--idle");
     b->quiet = ax_cli_take_flag(&argc, argv, "--quiet");
+    b->summary = ax_cli_take_flag(&argc, argv, "--summary");
 
     if ((v = ax_cli_take_option(&argc, argv, "--url"))) {
         b->url = v;
