@@ -653,7 +653,56 @@ GET /doc
 
 
 
-=== TEST 27: variables in the path; the cache is keyed by the full path
+=== TEST 27: a page still being sent when its file changes: that client
+gets the old page whole, the next one the new page
+--- http_config
+    server {
+        listen 127.0.0.1:$TEST_NGINX_RAND_PORT_1 sndbuf=4k;
+        location = /big { readme_markdown html/big.md; }
+    }
+--- config
+    location = /big { readme_markdown html/big.md; }
+--- init
+use Socket qw( SOL_SOCKET SO_RCVBUF );
+my $conf = Test::Nginx::Util::server_root() . '/conf/nginx.conf';
+open my $fh, '<', $conf or die "$conf: $!\n";
+my ($port) = join('', <$fh>) =~ /listen 127\.0\.0\.1:(\d+) sndbuf/;
+my $old = "# Old\n\n" . ("word " x 15 . "\n\n") x 40000;
+main::write_doc('big.md', $old);
+
+# a client that reads slowly: 4 KB buffers both sides
+my $sock = IO::Socket::INET->new(Proto => 'tcp') or die "socket: $!\n";
+setsockopt($sock, SOL_SOCKET, SO_RCVBUF, 4096) or die "setsockopt: $!\n";
+$sock->connect(Socket::pack_sockaddr_in($port, Socket::inet_aton('127.0.0.1')))
+    or die "connect: $!\n";
+print $sock "GET /big HTTP/1.0\r\nHost: localhost\r\n\r\n";
+sysread($sock, my $got, 1000) or die "no answer\n";
+
+main::write_doc('big.md', "# New\n");
+my ($status, $body) = main::http_get('/big');
+Test::More::like($body, qr{<h1>New</h1>}, 'the next request: the new page');
+
+$sock->blocking(0);
+my $sel = IO::Select->new($sock);
+while ($sel->can_read(10)) {
+    my $n = sysread($sock, my $chunk, 65536);
+    last unless $n;
+    $got .= $chunk;
+}
+my ($head, $page) = split /\r\n\r\n/, $got, 2;
+my ($len) = $head =~ /Content-Length: (\d+)/;
+Test::More::is(length($page), $len, 'the slow client: all of the old page');
+Test::More::ok($page =~ m{^<!DOCTYPE html>.*<h1>Old</h1>.*</html>\n\z}s
+               && $page =~ tr/\n// > 40000, 'the slow client: the old page');
+--- request
+GET /big
+--- response_body_like: <h1>New</h1>
+--- error_log
+readme: out of the cache, kept for 1 responses being sent
+
+
+
+=== TEST 28: variables in the path; the cache is keyed by the full path
 --- http_config
     map $uri $doc {
         ~^/docs/(?<name>[a-z]+)$  $name;
@@ -674,7 +723,7 @@ GET /doc
 
 
 
-=== TEST 28: a path that comes out empty is the prefix: 404, logged
+=== TEST 29: a path that comes out empty is the prefix: 404, logged
 --- config
     location = /empty { readme_markdown $arg_doc; }
 --- request
@@ -686,7 +735,7 @@ qr{\[error\] .*readme: "\Q$prefix\E/" is not a file}
 
 
 
-=== TEST 29: readme_cache_entries 1: two files evict each other
+=== TEST 30: readme_cache_entries 1: two files evict each other
 --- http_config
     readme_cache_entries 1;
 --- config
@@ -712,7 +761,7 @@ readme: rendered
 
 
 
-=== TEST 30: a path relative to the prefix, or absolute
+=== TEST 31: a path relative to the prefix, or absolute
 --- config
     location = /rel { readme_markdown html/doc.md; }
     location = /abs { readme_markdown $TEST_NGINX_SERVER_ROOT/html/doc.md; }

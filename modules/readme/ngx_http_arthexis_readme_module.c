@@ -67,7 +67,7 @@ static ngx_int_t ngx_http_arthexis_readme_same(
 static void ngx_http_arthexis_readme_set_file(
     ngx_http_arthexis_readme_entry_t *e, ngx_file_info_t *fi);
 static void ngx_http_arthexis_readme_drop(
-    ngx_http_arthexis_readme_entry_t *e);
+    ngx_http_arthexis_readme_entry_t *e, ngx_log_t *log);
 static void ngx_http_arthexis_readme_free(
     ngx_http_arthexis_readme_entry_t *e);
 static void ngx_http_arthexis_readme_release(void *data);
@@ -299,7 +299,7 @@ ngx_http_arthexis_readme_get(ngx_http_request_t *r, ngx_str_t *path,
         *status = ngx_http_arthexis_readme_file_error(r, ngx_errno,
                                                       ngx_file_info_n, path);
         if (e) {
-            ngx_http_arthexis_readme_drop(e);
+            ngx_http_arthexis_readme_drop(e, r->connection->log);
         }
 
         return NULL;
@@ -329,7 +329,7 @@ ngx_http_arthexis_readme_get(ngx_http_request_t *r, ngx_str_t *path,
     }
 
     if (e) {
-        ngx_http_arthexis_readme_drop(e);
+        ngx_http_arthexis_readme_drop(e, r->connection->log);
     }
 
     ne->sn.node.key = hash;
@@ -344,7 +344,7 @@ ngx_http_arthexis_readme_get(ngx_http_request_t *r, ngx_str_t *path,
     {
         q = ngx_queue_last(&ngx_http_arthexis_readme_lru);
         e = ngx_queue_data(q, ngx_http_arthexis_readme_entry_t, queue);
-        ngx_http_arthexis_readme_drop(e);
+        ngx_http_arthexis_readme_drop(e, r->connection->log);
     }
 
     return ne;
@@ -573,13 +573,17 @@ ngx_http_arthexis_readme_set_file(ngx_http_arthexis_readme_entry_t *e,
 /* out of the cache; freed now, or by the last response sent from it */
 
 static void
-ngx_http_arthexis_readme_drop(ngx_http_arthexis_readme_entry_t *e)
+ngx_http_arthexis_readme_drop(ngx_http_arthexis_readme_entry_t *e,
+    ngx_log_t *log)
 {
     ngx_rbtree_delete(&ngx_http_arthexis_readme_tree, &e->sn.node);
     ngx_queue_remove(&e->queue);
     ngx_http_arthexis_readme_count--;
 
     if (e->refs) {
+        ngx_log_debug2(NGX_LOG_DEBUG_HTTP, log, 0,
+                       "readme: out of the cache, kept for %ui responses "
+                       "being sent: \"%V\"", e->refs, &e->sn.str);
         e->stale = 1;
         return;
     }
@@ -1045,6 +1049,6 @@ ngx_http_arthexis_readme_exit_process(ngx_cycle_t *cycle)
     while (!ngx_queue_empty(&ngx_http_arthexis_readme_lru)) {
         q = ngx_queue_head(&ngx_http_arthexis_readme_lru);
         e = ngx_queue_data(q, ngx_http_arthexis_readme_entry_t, queue);
-        ngx_http_arthexis_readme_drop(e);
+        ngx_http_arthexis_readme_drop(e, cycle->log);
     }
 }
