@@ -193,6 +193,10 @@ struct ngx_http_arthexis_ocpp_session_s {
     ngx_http_arthexis_ocpp_call_t       *outstanding;
     ngx_uint_t                           next_call_id;
 
+    /* its entry in the heartbeat batch (index + 1) and which batch */
+    ngx_uint_t                           beat_index;
+    ngx_uint_t                           beat_batch;
+
     unsigned                             closed:1;
 };
 

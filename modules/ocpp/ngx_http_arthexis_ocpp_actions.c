@@ -86,6 +86,8 @@ static void ngx_http_arthexis_ocpp_time_param(
     char *out, ax_db_param_t *p);
 static void ngx_http_arthexis_ocpp_apply(ngx_http_arthexis_ocpp_session_t *s,
     ngx_http_arthexis_ocpp_action_t *a);
+static ngx_array_t *ngx_http_arthexis_ocpp_beats_create(void);
+static void ngx_http_arthexis_ocpp_beats_destroy(ngx_array_t *beats);
 static void ngx_http_arthexis_ocpp_heartbeat_flush_handler(ngx_event_t *ev);
 static void ngx_http_arthexis_ocpp_heartbeat_run(
     ngx_http_arthexis_job_t *job, ax_db_t *db);
@@ -109,13 +111,18 @@ static ngx_http_arthexis_ocpp_action_def_t  ngx_http_arthexis_ocpp_actions[] =
 };
 
 
-/* heartbeats waiting for their batched write: charger id -> time */
+/*
+ * heartbeats waiting for their batched write: one entry per charger (its
+ * session keeps the index), in an array of a pool of the batch's own,
+ * destroyed once the batch is written
+ */
 typedef struct {
     ngx_str_t                           charger;
     int64_t                             at;
 } ngx_http_arthexis_ocpp_beat_t;
 
 static ngx_array_t  *ngx_http_arthexis_ocpp_beats;
+static ngx_uint_t    ngx_http_arthexis_ocpp_beat_batch;
 
 /* ev->data of a timer must look like a connection: debug logs read its fd */
 static ngx_connection_t  ngx_http_arthexis_ocpp_beat_dummy = {
@@ -302,9 +309,26 @@ batch:
     /* last_heartbeat goes to the database behind, in a batch */
 
     if (ngx_http_arthexis_ocpp_beats == NULL) {
-        ngx_http_arthexis_ocpp_beats = ngx_array_create(ngx_cycle->pool, 64,
-                                     sizeof(ngx_http_arthexis_ocpp_beat_t));
+        ngx_http_arthexis_ocpp_beats =
+                                   ngx_http_arthexis_ocpp_beats_create();
         if (ngx_http_arthexis_ocpp_beats == NULL) {
+            return;
+        }
+    }
+
+    /* the charger's entry of this batch, if it has one, takes the time */
+
+    if (s->beat_batch == ngx_http_arthexis_ocpp_beat_batch
+        && s->beat_index > 0
+        && s->beat_index <= ngx_http_arthexis_ocpp_beats->nelts)
+    {
+        beat = ngx_http_arthexis_ocpp_beats->elts;
+        beat += s->beat_index - 1;
+
+        if (beat->charger.len == s->id.len
+            && ngx_memcmp(beat->charger.data, s->id.data, s->id.len) == 0)
+        {
+            beat->at = ms;
             return;
         }
     }
@@ -313,6 +337,9 @@ batch:
     if (beat == NULL) {
         return;
     }
+
+    s->beat_batch = ngx_http_arthexis_ocpp_beat_batch;
+    s->beat_index = ngx_http_arthexis_ocpp_beats->nelts;
 
     beat->charger.data = ngx_alloc(s->id.len, ngx_cycle->log);
     if (beat->charger.data == NULL) {
@@ -335,6 +362,38 @@ batch:
         ngx_http_arthexis_ocpp_beat_ev.cancelable = 1;
         ngx_add_timer(&ngx_http_arthexis_ocpp_beat_ev, 1000);
     }
+}
+
+
+static ngx_array_t *
+ngx_http_arthexis_ocpp_beats_create(void)
+{
+    ngx_pool_t   *pool;
+    ngx_array_t  *beats;
+
+    pool = ngx_create_pool(4096, ngx_cycle->log);
+    if (pool == NULL) {
+        return NULL;
+    }
+
+    beats = ngx_array_create(pool, 64, sizeof(ngx_http_arthexis_ocpp_beat_t));
+    if (beats == NULL) {
+        ngx_destroy_pool(pool);
+        return NULL;
+    }
+
+    ngx_http_arthexis_ocpp_beat_batch++;
+
+    return beats;
+}
+
+
+/* the charger ids are the entries' own (freed by the run, or moved) */
+
+static void
+ngx_http_arthexis_ocpp_beats_destroy(ngx_array_t *beats)
+{
+    ngx_destroy_pool(beats->pool);
 }
 
 
@@ -377,6 +436,7 @@ ngx_http_arthexis_ocpp_flush_heartbeats(ngx_uint_t now)
         free(job.body);
 
         ngx_http_arthexis_ocpp_beats = NULL;
+        ngx_http_arthexis_ocpp_beats_destroy(beats);
         return;
     }
 
@@ -386,7 +446,8 @@ ngx_http_arthexis_ocpp_flush_heartbeats(ngx_uint_t now)
         return;
     }
 
-    j = ngx_http_arthexis_job_create(ngx_cycle->pool, ngx_cycle->log,
+    /* the job too lives in the batch's pool (unused once done is called) */
+    j = ngx_http_arthexis_job_create(beats->pool, ngx_cycle->log,
                                      ngx_http_arthexis_ocpp_heartbeat_run);
     if (j == NULL) {
         return;
@@ -468,7 +529,10 @@ ngx_http_arthexis_ocpp_heartbeat_done(ngx_http_arthexis_job_t *job)
         beat = beats->elts;
 
         if (ngx_http_arthexis_ocpp_beats == NULL) {
+            /* a new batch: the sessions' indexes into it are not valid */
             ngx_http_arthexis_ocpp_beats = beats;
+            ngx_http_arthexis_ocpp_beat_batch++;
+            beats = NULL;
 
         } else {
             for (i = 0; i < beats->nelts; i++) {
@@ -481,6 +545,10 @@ ngx_http_arthexis_ocpp_heartbeat_done(ngx_http_arthexis_job_t *job)
                 *b = beat[i];
             }
         }
+    }
+
+    if (beats) {
+        ngx_http_arthexis_ocpp_beats_destroy(beats);
     }
 
     if (ngx_http_arthexis_ocpp_beats
