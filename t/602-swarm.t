@@ -146,7 +146,7 @@ Test::More::like($out, qr/^ +s +online +failed +sent\/s +answers\/s +p50 ms +p99
                  'per-second lines');
 Test::More::like($out, qr/300 Heartbeats\/s, at most 1 in flight each/,
                  'the rate');
-Test::More::like($out, qr/server memory RSS [\d,]+ KiB before, [\d,]+ KiB with the chargers: -?[\d.]+ KiB per charger/,
+Test::More::like($out, qr/server memory -?[\d.]+ KiB per charger: -?[\d.]+ private \(RssAnon, 1 process\) \+ -?[\d.]+ shared/,
                  'server memory');
 Test::More::like($out, qr/server CPU +[\d.]+ s \(user [\d.]+, sys [\d.]+\) in 1 process: /,
                  'server CPU');

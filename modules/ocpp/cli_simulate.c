@@ -182,6 +182,7 @@ static int ax_swarm_run_single(ax_swarm_t *sw);
 static int ax_swarm_run(ax_swarm_t *sw);
 static void ax_swarm_phase(ax_swarm_t *sw, uint64_t now);
 static void ax_swarm_ramp(ax_swarm_t *sw, uint64_t now);
+static uint64_t ax_swarm_phase_deadline(ax_swarm_t *sw);
 static void ax_swarm_rate(ax_swarm_t *sw, uint64_t now);
 static void ax_swarm_fill(ax_charger_t *ch, uint64_t now);
 static void ax_swarm_second(ax_swarm_t *sw, uint64_t now);
@@ -1131,6 +1132,10 @@ ax_swarm_run(ax_swarm_t *sw)
 
         next = sw->tick;
 
+        if (ax_swarm_phase_deadline(sw) < next) {
+            next = ax_swarm_phase_deadline(sw);
+        }
+
         if (sw->loading && sw->rate) {
             next = now + 1000000;
 
@@ -1314,6 +1319,28 @@ ax_swarm_phase(ax_swarm_t *sw, uint64_t now)
 }
 
 
+/* when the phase ends by the clock (the loop wakes up then) */
+
+static uint64_t
+ax_swarm_phase_deadline(ax_swarm_t *sw)
+{
+    switch (sw->phase) {
+
+    case AX_SWARM_SETTLE:
+        return sw->phase_at + AX_SWARM_NS;
+
+    case AX_SWARM_WARMUP:
+        return sw->phase_at + (uint64_t) (sw->warmup * 1e9);
+
+    case AX_SWARM_MEASURE:
+        return sw->phase_at + (uint64_t) (sw->duration * 1e9);
+
+    default:
+        return AX_SIM_NEVER;
+    }
+}
+
+
 static void
 ax_swarm_rate(ax_swarm_t *sw, uint64_t now)
 {
@@ -1432,7 +1459,7 @@ ax_swarm_report(ax_swarm_t *sw, uint64_t now)
 {
     int                any;
     char               n1[32], n2[32], n3[32], n4[32];
-    double             secs, cpu, ramp, answered;
+    double             secs, cpu, ramp, answered, priv, shared;
     unsigned           i;
     ax_swarm_stats_t  *a, *b;
 
@@ -1457,16 +1484,18 @@ ax_swarm_report(ax_swarm_t *sw, uint64_t now)
            sw->cur.errors[AX_SIM_E_CONNECT] == 1 ? "" : "s");
 
     if (sw->have_mem && sw->booted_at_ramp_end) {
-        printf("  server memory RSS %s KiB before, %s KiB with the chargers:"
-               " %.2f KiB per charger (private %.2f, shared %.2f)\n",
+        priv = (double) (sw->mem1.anon - sw->mem0.anon)
+               / sw->booted_at_ramp_end;
+        shared = (double) (sw->mem1.shmem - sw->mem0.shmem)
+                 / sw->booted_at_ramp_end;
+
+        printf("  server memory %.2f KiB per charger: %.2f private "
+               "(RssAnon, %u process%s) + %.2f shared (RssShmem, the "
+               "most one process touched); VmRSS %s -> %s KiB\n",
+               priv + shared, priv, sw->pids.n,
+               sw->pids.n == 1 ? "" : "es", shared,
                ax_bench_thousands(n1, sw->mem0.rss),
-               ax_bench_thousands(n2, sw->mem1.rss),
-               (double) (sw->mem1.rss - sw->mem0.rss)
-                   / sw->booted_at_ramp_end,
-               (double) (sw->mem1.anon - sw->mem0.anon)
-                   / sw->booted_at_ramp_end,
-               (double) (sw->mem1.shmem - sw->mem0.shmem)
-                   / sw->booted_at_ramp_end);
+               ax_bench_thousands(n2, sw->mem1.rss));
     }
 
     secs = sw->measure_to > sw->measure_from

@@ -1,0 +1,308 @@
+#!/usr/bin/env bash
+# The OCPP benchmark (issues 5 and 6): arthexis simulate --swarm against our
+# central system (2 workers) on SQLite and PostgreSQL, and against the echo
+# endpoint of the same server for the swarm's own ceiling.
+#
+#   t/bench/ocpp-bench.sh [--sqlite] [--pg] [-n CHARGERS] [-d SECONDS]
+#                         [--window-chargers N] [--tx-chargers N] [--perf]
+#                         [--keep DIR]
+#
+# Per database, with a fresh server:
+#   boot      CHARGERS (10,000) connect and boot; the workers' memory per
+#             charger (private RssAnon summed + the zone's RssShmem)
+#   rate      10,000 Heartbeats/s spread over the CHARGERS: p50/p99
+#   window    --window-chargers (1,000) chargers with one Heartbeat in
+#             flight each, as fast as they are answered: round trips/s
+#             and Heartbeats per server CPU-second (workers' utime+stime)
+#   window10k the same with CHARGERS
+#   tx        --tx-chargers (200) chargers running StartTransaction +
+#             StopTransaction back to back (--tx-only): pairs/s
+#   sessions  the same with Authorize and StatusNotifications
+# and once: echo, the swarm against /ws/echo/ with one message in flight
+# per connection (what the client itself can drive).
+#
+# Builds nothing: run ./build.sh build first.  PostgreSQL:
+# ARTHEXIS_BENCH_PG (a libpq string) or a throwaway cluster of Debian's
+# postgresql in /tmp (as build.sh's pg_available()).  --perf records the
+# workers during the window run (perf record -g) and keeps the report.
+# The outputs stay in --keep DIR (default: a new /tmp directory, printed).
+# By hand only: never in CI.
+
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+MODULE=${ARTHEXIS_BENCH_MODULE:-$ROOT/build/nginx/objs/ngx_http_arthexis_core_module.so}
+CLI=${ARTHEXIS_BENCH_CLI:-$ROOT/build/arthexis}
+NGINX=${NGINX:-/usr/sbin/nginx}
+PORT=${ARTHEXIS_BENCH_PORT:-18190}
+CHARGERS=10000
+WINDOW_CHARGERS=1000
+TX_CHARGERS=200
+DURATION=10
+PERF=0
+KEEP=
+ENGINES=()
+
+while [ $# -gt 0 ]; do
+    case $1 in
+        --sqlite) ENGINES+=(sqlite) ;;
+        --pg) ENGINES+=(postgresql) ;;
+        -n) CHARGERS=$2; shift ;;
+        -d) DURATION=$2; shift ;;
+        --window-chargers) WINDOW_CHARGERS=$2; shift ;;
+        --tx-chargers) TX_CHARGERS=$2; shift ;;
+        --perf) PERF=1 ;;
+        --keep) KEEP=$2; shift ;;
+        *) sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+    esac
+    shift
+done
+
+[ ${#ENGINES[@]} -eq 0 ] && ENGINES=(sqlite postgresql)
+[ -f "$MODULE" ] || { echo "no $MODULE: run ./build.sh build" >&2; exit 1; }
+[ -x "$CLI" ] || { echo "no $CLI: run ./build.sh build" >&2; exit 1; }
+
+# descriptors: the swarm holds one per charger, each worker half of them
+ulimit -n "$(ulimit -Hn)"
+if [ "$(ulimit -n)" -lt $((CHARGERS + 200)) ]; then
+    echo "ulimit -n is $(ulimit -n): too low for $CHARGERS chargers" >&2
+    exit 1
+fi
+
+WORK=$(mktemp -d /tmp/arthexis-ocpp-bench.XXXXXX)
+chmod 755 "$WORK"
+OUT=${KEEP:-$(mktemp -d /tmp/arthexis-ocpp-bench-out.XXXXXX)}
+mkdir -p "$OUT"
+PG_DIR=
+
+cleanup() {
+    [ -f "$WORK/logs/nginx.pid" ] && kill "$(cat "$WORK/logs/nginx.pid")" 2>/dev/null || true
+    sleep 0.5
+    if [ -n "$PG_DIR" ]; then
+        local bin run=
+        bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+        [ "$(id -u)" -eq 0 ] && run="runuser -u postgres --"
+        $run "$bin/pg_ctl" -D "$PG_DIR/data" -m immediate stop > /dev/null 2>&1 || true
+        rm -rf "$PG_DIR"
+    fi
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+pg_start() {
+    if [ -n "${ARTHEXIS_BENCH_PG:-}" ]; then
+        echo "$ARTHEXIS_BENCH_PG"
+        return
+    fi
+
+    local bin user=postgres run=
+    bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+    PG_DIR=$(mktemp -d /tmp/arthexis-bench-pg.XXXXXX)
+    chmod 755 "$PG_DIR"
+    if [ "$(id -u)" -eq 0 ]; then
+        chown postgres "$PG_DIR"
+        run="runuser -u postgres --"
+    else
+        user=$(id -un)
+    fi
+    $run "$bin/initdb" -D "$PG_DIR/data" -U "$user" -A trust > /dev/null
+    $run "$bin/pg_ctl" -D "$PG_DIR/data" -w -l "$PG_DIR/pg.log" \
+        -o "-p 5432 -k $PG_DIR -c listen_addresses='' -c max_connections=50" \
+        start > /dev/null
+    echo "host=$PG_DIR port=5432 user=$user dbname=postgres"
+}
+
+start_nginx() {
+    local dsn=$1 user_line=
+
+    [ "$(id -u)" -eq 0 ] && user_line="user root;"
+    rm -rf "$WORK/logs" "$WORK/tmp"
+    mkdir -p "$WORK/logs" "$WORK/tmp"
+
+    cat > "$WORK/nginx.conf" <<CONF
+load_module $MODULE;
+$user_line
+worker_processes 2;
+pid logs/nginx.pid;
+error_log logs/error.log warn;
+thread_pool arthexis_db threads=4;
+events { worker_connections $((CHARGERS + 1000)); }
+http {
+    access_log off;
+    client_body_temp_path tmp/body;
+    arthexis_database "$dsn";
+    arthexis_thread_pool arthexis_db;
+    ocpp_zone chargers 128m;
+    server {
+        listen 127.0.0.1:$PORT backlog=4096;
+        location /ws/ocpp/ {
+            ocpp_charge_point;
+            ocpp_heartbeat_interval 3600s;
+            ocpp_ping_interval 600s;
+        }
+        location /ws/echo/ { websocket_echo; }
+        location = /arthexis/status { arthexis_status; }
+    }
+}
+CONF
+
+    "$NGINX" -p "$WORK/" -c "$WORK/nginx.conf" -e "$WORK/logs/error.log"
+    for _ in $(seq 100); do
+        curl -sf "http://127.0.0.1:$PORT/arthexis/status" > /dev/null && return
+        sleep 0.1
+    done
+    echo "nginx did not come up:" >&2
+    cat "$WORK/logs/error.log" >&2
+    exit 1
+}
+
+stop_nginx() {
+    kill "$(cat "$WORK/logs/nginx.pid")"
+    for _ in $(seq 100); do
+        [ -f "$WORK/logs/nginx.pid" ] || return 0
+        sleep 0.1
+    done
+}
+
+# one swarm run, its output kept in $OUT/NAME.out
+swarm() {
+    local name=$1
+    shift
+    echo "#   $name: arthexis simulate --swarm $*" >&2
+    "$CLI" simulate --port "$PORT" --quiet \
+        --server-pid "$(cat "$WORK/logs/nginx.pid")" --swarm "$@" \
+        > "$OUT/$name.out" 2>&1 || true
+    sed 's/^/#     /' "$OUT/$name.out" >&2
+}
+
+# a figure from a run's output: field NAME
+fig() {
+    local f=$OUT/$1.out
+
+    case $2 in
+        booted) sed -n 's/^  connected *\([0-9,]*\) of \([0-9,]*\) [a-z]* in \([0-9.]*\) s.*/\1 of \2 in \3 s/p' "$f" ;;
+        mem) sed -n 's/^  server memory \([-0-9.]*\) KiB per charger: \([-0-9.]*\) private.* + \([-0-9.]*\) shared.*/\1 KiB (\2 private + \3 zone)/p' "$f" ;;
+        rate) sed -n 's/^  messages .*: \([0-9,]*\)\/s$/\1/p' "$f" ;;
+        p50) sed -n 's/^  latency *p50 \([0-9.]*\) ms.*/\1/p' "$f" ;;
+        p99) sed -n 's/^  latency .*p99 \([0-9.]*\) ms.*/\1/p' "$f" ;;
+        p50p99) sed -n 's/^  latency *p50 \([0-9.]*\) ms.*p99 \([0-9.]*\) ms.*/\1 \/ \2/p' "$f" ;;
+        cpu) sed -n 's/^  server CPU .*: \([0-9,-]*\) answers per server CPU-second.*/\1/p' "$f" ;;
+        us) sed -n 's/^  server CPU *\([0-9.]*\) s (user \([0-9.]*\), sys \([0-9.]*\)).*/\1 \2 \3/p' "$f" ;;
+        tx) sed -n 's/^  sessions *[0-9,]* ended well (\([0-9.]*\)\/s.*/\1/p' "$f" ;;
+        client) sed -n 's/^  client CPU *\([0-9.]*\) s/\1/p' "$f" ;;
+        errors) sed -n 's/^  errors *\(.*\)/\1/p' "$f" ;;
+    esac
+}
+
+# microseconds of CPU per answer: total/user/sys
+per_msg() {
+    local name=$1 n t u s
+    n=$(fig "$name" rate | tr -d ,)
+    read -r t u s <<< "$(fig "$name" us)"
+    [ -n "$n" ] && [ -n "$t" ] || { echo "-"; return; }
+    echo "$t $u $s $n $DURATION" | awk '{ m = $4 * $5; printf "%.1f (user %.1f, sys %.1f)", $1 / m * 1e6, $2 / m * 1e6, $3 / m * 1e6 }'
+}
+
+perf_record() {
+    local pids
+    pids=$(pgrep -P "$(cat "$WORK/logs/nginx.pid")" | paste -sd,)
+    perf record -q -F 2000 -g -p "$pids" -o "$OUT/perf-$1.data" \
+        -- sleep "$((DURATION / 2 + 1))" > /dev/null 2>&1 || true
+    perf report -i "$OUT/perf-$1.data" --no-children --sort dso,symbol \
+        --stdio 2>/dev/null | grep -E '^ +[0-9.]+%' | head -60 \
+        > "$OUT/perf-$1.txt" || true
+    perf report -i "$OUT/perf-$1.data" --no-children --sort dso \
+        --stdio 2>/dev/null | grep -E '^ +[0-9.]+%' \
+        > "$OUT/perf-$1-dso.txt" || true
+}
+
+bench_engine() {
+    local engine=$1 dsn
+
+    if [ "$engine" = sqlite ]; then
+        dsn="sqlite:$WORK/bench.sqlite3"
+        rm -f "$WORK"/bench.sqlite3*
+    else
+        dsn=$(pg_start)
+        psql -X -q -d "$dsn" -c "SET client_min_messages = warning; DROP SCHEMA IF EXISTS bench CASCADE; CREATE SCHEMA bench;" > /dev/null
+        dsn="$dsn options='-csearch_path=bench'"
+    fi
+
+    "$CLI" migrate --database "$dsn" > /dev/null
+    start_nginx "$dsn"
+
+    echo "# $engine" >&2
+    swarm "$engine-boot" "$CHARGERS" --duration 2 --warmup 0
+    swarm "$engine-rate" "$CHARGERS" --rate 10000 --duration "$DURATION" --warmup 2
+    if [ $PERF = 1 ]; then
+        (sleep 6; perf_record "$engine-window") &
+    fi
+    swarm "$engine-window" "$WINDOW_CHARGERS" --window 1 --duration "$DURATION" --warmup 2
+    wait
+    swarm "$engine-window10k" "$CHARGERS" --window 1 --duration "$DURATION" --warmup 2
+    swarm "$engine-tx" "$TX_CHARGERS" --sessions --tx-only --id-prefix tx- \
+        --duration "$DURATION" --warmup 2
+    swarm "$engine-sessions" "$TX_CHARGERS" --sessions --id-prefix s- \
+        --duration "$DURATION" --warmup 2
+
+    if [ "$engine" = "${ENGINES[0]}" ]; then
+        swarm echo "$WINDOW_CHARGERS" --echo --window 1 --duration "$DURATION" --warmup 2
+    fi
+
+    stop_nginx
+
+    if grep -q '\[error\]\|\[crit\]\|\[alert\]\|\[emerg\]' "$WORK/logs/error.log"; then
+        echo "errors in the log:" >&2
+        grep '\[error\]\|\[crit\]\|\[alert\]\|\[emerg\]' "$WORK/logs/error.log" | head >&2
+    fi
+}
+
+for e in "${ENGINES[@]}"; do
+    bench_engine "$e"
+done
+
+# the table (Markdown), then the echo line
+printf '\n| figure | %s |\n|---|%s\n' "$(IFS='|'; echo "${ENGINES[*]}" | sed 's/|/ | /g')" \
+    "$(printf -- '---|%.0s' "${ENGINES[@]}")"
+
+row() {
+    local label=$1 name=$2 field=$3 line e v
+    line="| $label |"
+    for e in "${ENGINES[@]}"; do
+        v=$(fig "$e-$name" "$field")
+        line="$line ${v:--} |"
+    done
+    echo "$line"
+}
+
+row_us() {
+    local label=$1 name=$2 line e
+    line="| $label |"
+    for e in "${ENGINES[@]}"; do
+        line="$line $(per_msg "$e-$name") |"
+    done
+    echo "$line"
+}
+
+row "$CHARGERS chargers connected and booted" boot booted
+row "worker memory per connected charger" boot mem
+row "Heartbeats/s answered at --rate 10000 ($CHARGERS chargers)" rate rate
+row "p50 ms at 10,000 Heartbeats/s" rate p50
+row "p99 ms at 10,000 Heartbeats/s" rate p99
+row "Heartbeat round trips/s, 1 in flight × $WINDOW_CHARGERS" window rate
+row "Heartbeats per server CPU-second, 1 in flight × $WINDOW_CHARGERS" window cpu
+row_us "server CPU µs per Heartbeat ($WINDOW_CHARGERS)" window
+row "p50 / p99 ms, 1 in flight × $WINDOW_CHARGERS" window p50p99
+row "Heartbeat round trips/s, 1 in flight × $CHARGERS" window10k rate
+row "Heartbeats per server CPU-second, 1 in flight × $CHARGERS" window10k cpu
+row_us "server CPU µs per Heartbeat ($CHARGERS)" window10k
+row "StartTransaction+StopTransaction pairs/s ($TX_CHARGERS chargers)" tx tx
+row "full sessions/s (Authorize, statuses, Start, Stop)" sessions tx
+row "errors (boot, rate, window, tx runs)" boot errors
+
+echo
+echo "echo endpoint, $WINDOW_CHARGERS connections, 1 in flight: $(fig echo rate)/s," \
+     "$(fig echo cpu) echoes per server CPU-second, server $(per_msg echo) µs" \
+     "per echo, client CPU $(fig echo client) s for $(fig echo rate)/s × ${DURATION} s"
+echo
+echo "outputs: $OUT"
