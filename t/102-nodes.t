@@ -279,3 +279,21 @@ GET /nodes/list/
 --- response_body eval
 '{"nodes":[{"hostname":"q\"b\\\\s\u0009t' . "\xc3\xa9"
 . '","address":"10.0.0.1","port":8000,"last_seen":"2026-01-01T00:00:00Z"}]}' . "\n"
+
+
+
+=== TEST 15: a long list (past the first buffer), then again (in one)
+--- init
+main::ready();
+main::arthexis_sql("INSERT INTO nodes_node (hostname, address, port, last_seen) "
+    . "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
+    . "WHERE i < 150) SELECT 'node' || i || '.example.com', '10.0.0.1', "
+    . "8000, '2026-01-01T00:00:00Z' FROM n");
+--- request eval
+["GET /nodes/list/", "GET /nodes/list/", "HEAD /nodes/list/"]
+--- response_body_like eval
+[qr/^\{"nodes":\[\{"hostname":"node1\.example\.com","address":"10\.0\.0\.1","port":8000,"last_seen":"2026-01-01T00:00:00Z"\}(?:,\{"hostname":"node\d+\.example\.com","address":"10\.0\.0\.1","port":8000,"last_seen":"2026-01-01T00:00:00Z"\}){149}\]\}\n\z/,
+ qr/^\{"nodes":\[\{"hostname":"node1\.example\.com","address":"10\.0\.0\.1","port":8000,"last_seen":"2026-01-01T00:00:00Z"\}(?:,\{"hostname":"node\d+\.example\.com","address":"10\.0\.0\.1","port":8000,"last_seen":"2026-01-01T00:00:00Z"\}){149}\]\}\n\z/,
+ qr/^$/]
+--- response_headers eval
+["Content-Length: 15354", "Content-Length: 15354", "Content-Length: 15354"]

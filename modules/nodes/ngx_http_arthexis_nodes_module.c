@@ -10,6 +10,16 @@
 #include <ax_utf8.h>
 
 
+/* GET /nodes/list/: the reply is written by the job into a buffer that the
+ * handler took from the request pool (sized from the last replies), so
+ * that it is sent as it is, with no malloc, copy or free per request */
+typedef struct {
+    u_char     *buf;
+    size_t      size;
+    size_t      len;        /* the reply in buf, or 0 */
+} ngx_http_arthexis_nodes_list_t;
+
+
 typedef struct {
     ngx_str_t   hostname;
     char        address[AX_ADDRESS_MAX + 1];
@@ -26,8 +36,10 @@ static ngx_int_t ngx_http_arthexis_nodes_register(ngx_http_request_t *r,
     json_t *input);
 static void ngx_http_arthexis_nodes_register_run(
     ngx_http_arthexis_job_t *job, ax_db_t *db);
+static ngx_int_t ngx_http_arthexis_nodes_list(ngx_http_request_t *r);
 static void ngx_http_arthexis_nodes_list_run(ngx_http_arthexis_job_t *job,
     ax_db_t *db);
+static void ngx_http_arthexis_nodes_list_done(ngx_http_arthexis_job_t *job);
 static const char *ngx_http_arthexis_nodes_check_hostname(
     ngx_http_request_t *r, ngx_http_arthexis_admin_value_t *v);
 static const char *ngx_http_arthexis_nodes_check_address(
@@ -211,9 +223,7 @@ ngx_http_arthexis_nodes_handler(ngx_http_request_t *r)
             return rc;
         }
 
-        return ngx_http_arthexis_job_request(r,
-                                             ngx_http_arthexis_nodes_list_run,
-                                             NULL, NULL);
+        return ngx_http_arthexis_nodes_list(r);
     }
 
     if (name.len == 8 && ngx_strncmp(name.data, "register", 8) == 0) {
@@ -373,13 +383,133 @@ ngx_http_arthexis_nodes_register_run(ngx_http_arthexis_job_t *job,
 /*
  * GET /nodes/list/.  The reply is written straight into one buffer: with
  * jansson (an object per node, then a dump) building the JSON cost several
- * times the query itself (see docs/benchmarks.md).
+ * times the query itself, and a malloc'd buffer per reply cost page faults
+ * on the pool threads' heaps (see docs/benchmarks.md).
  */
+
+/* the size of the last long reply, a hint for the next buffer (this
+ * worker's event loop only) */
+static size_t  ngx_http_arthexis_nodes_hint = 4096;
+
+
+static ngx_int_t
+ngx_http_arthexis_nodes_list(ngx_http_request_t *r)
+{
+    ngx_http_arthexis_job_t         *job;
+    ngx_http_arthexis_nodes_list_t  *ctx;
+
+    ctx = ngx_palloc(r->pool, sizeof(ngx_http_arthexis_nodes_list_t));
+    if (ctx == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ctx->size = ngx_http_arthexis_nodes_hint;
+    ctx->len = 0;
+    ctx->buf = ngx_pnalloc(r->pool, ctx->size);
+
+    if (ctx->buf == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    job = ngx_http_arthexis_job_create(r->pool, r->connection->log,
+                                       ngx_http_arthexis_nodes_list_run);
+    if (job == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    job->request = r;
+    job->data = ctx;
+    job->done = ngx_http_arthexis_nodes_list_done;
+
+    if (ngx_http_arthexis_job_post(job) != NGX_OK) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "arthexis: database queue is full");
+        return ngx_http_arthexis_send_detail(r,
+                                             NGX_HTTP_SERVICE_UNAVAILABLE,
+                                             "database busy");
+    }
+
+    return NGX_DONE;
+}
+
+
+static void
+ngx_http_arthexis_nodes_list_done(ngx_http_arthexis_job_t *job)
+{
+    ngx_http_arthexis_nodes_list_t  *ctx = job->data;
+
+    ngx_int_t            rc;
+    ngx_buf_t           *b;
+    ngx_chain_t          out;
+    ngx_http_request_t  *r;
+
+    r = job->request;
+
+    if (ctx->len == 0) {
+        /* an error, or a reply that outgrew the buffer: job->body */
+
+        if (job->body == NULL) {
+            rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
+
+        } else {
+            if (job->status == NGX_HTTP_OK
+                && job->body_len + 1 > ngx_http_arthexis_nodes_hint)
+            {
+                ngx_http_arthexis_nodes_hint = ngx_align(job->body_len + 1
+                                                         + 1024, 1024);
+            }
+
+            rc = ngx_http_arthexis_send_json(r, job->status, job->body,
+                                             job->body_len);
+        }
+
+        ngx_http_finalize_request(r, rc);
+        return;
+    }
+
+    r->headers_out.status = NGX_HTTP_OK;
+    r->headers_out.content_length_n = ctx->len;
+    ngx_str_set(&r->headers_out.content_type, "application/json");
+    r->headers_out.content_type_len = r->headers_out.content_type.len;
+    r->headers_out.content_type_lowcase = NULL;
+
+    if (r->method == NGX_HTTP_HEAD) {
+        r->header_only = 1;
+    }
+
+    rc = ngx_http_send_header(r);
+
+    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
+        ngx_http_finalize_request(r, rc);
+        return;
+    }
+
+    b = ngx_calloc_buf(r->pool);
+    if (b == NULL) {
+        ngx_http_finalize_request(r, NGX_ERROR);
+        return;
+    }
+
+    b->pos = ctx->buf;
+    b->last = ctx->buf + ctx->len;
+    b->memory = 1;
+    b->last_buf = (r == r->main) ? 1 : 0;
+    b->last_in_chain = 1;
+
+    out.buf = b;
+    out.next = NULL;
+
+    ngx_http_finalize_request(r, ngx_http_output_filter(r, &out));
+}
+
+
+/* on the pool thread: the handler's buffer first, malloc past its end */
 
 typedef struct {
     char       *data;
     size_t      len;
     size_t      size;
+    ngx_uint_t  heap;
     ngx_uint_t  failed;
 } ngx_http_arthexis_nodes_buf_t;
 
@@ -396,8 +526,18 @@ ngx_http_arthexis_nodes_put(ngx_http_arthexis_nodes_buf_t *b, const char *p,
     }
 
     if (b->len + len > b->size) {
-        size = ngx_max(b->size * 2, b->len + len + 256);
-        n = realloc(b->data, size);
+        size = ngx_max(b->size * 2, b->len + len + 4096);
+
+        if (b->heap) {
+            n = realloc(b->data, size);
+
+        } else {
+            n = malloc(size);
+
+            if (n != NULL) {
+                ngx_memcpy(n, b->data, b->len);
+            }
+        }
 
         if (n == NULL) {
             b->failed = 1;
@@ -406,6 +546,7 @@ ngx_http_arthexis_nodes_put(ngx_http_arthexis_nodes_buf_t *b, const char *p,
 
         b->data = n;
         b->size = size;
+        b->heap = 1;
     }
 
     ngx_memcpy(b->data + b->len, p, len);
@@ -468,6 +609,8 @@ ngx_http_arthexis_nodes_put_str(ngx_http_arthexis_nodes_buf_t *b,
 static void
 ngx_http_arthexis_nodes_list_run(ngx_http_arthexis_job_t *job, ax_db_t *db)
 {
+    ngx_http_arthexis_nodes_list_t  *ctx = job->data;
+
     int                             rc, row, rows;
     size_t                          len;
     u_char                          num[NGX_INT64_LEN];
@@ -485,10 +628,11 @@ ngx_http_arthexis_nodes_list_run(ngx_http_arthexis_job_t *job, ax_db_t *db)
 
     rows = ax_db_res_rows(res);
 
-    ngx_memzero(&b, sizeof(ngx_http_arthexis_nodes_buf_t));
-    b.size = 64 + (size_t) rows * 128;
-    b.data = malloc(b.size);
-    b.failed = (b.data == NULL);
+    b.data = (char *) ctx->buf;
+    b.len = 0;
+    b.size = ctx->size;
+    b.heap = 0;
+    b.failed = 0;
 
     ngx_http_arthexis_nodes_put(&b, "{\"nodes\":[", sizeof("{\"nodes\":[") - 1);
 
@@ -515,21 +659,32 @@ ngx_http_arthexis_nodes_list_run(ngx_http_arthexis_job_t *job, ax_db_t *db)
         ngx_http_arthexis_nodes_put(&b, "}", 1);
     }
 
-    ngx_http_arthexis_nodes_put(&b, "]}", 2);
+    /* the newline that ngx_http_arthexis_send_json() adds to every reply */
+    ngx_http_arthexis_nodes_put(&b, "]}\n", 3);
 
     ax_db_res_free(res);
 
     if (b.failed) {
-        free(b.data);
+        if (b.heap) {
+            free(b.data);
+        }
+
         ngx_http_arthexis_job_detail(job, NGX_HTTP_INTERNAL_SERVER_ERROR,
                                      "out of memory");
         return;
     }
 
-    /* what ngx_http_arthexis_job_reply() does with a dumped value */
+    job->status = NGX_HTTP_OK;
+
+    if (!b.heap) {
+        ctx->len = b.len;
+        return;
+    }
+
+    /* did not fit: sent by the completion from job->body (which gets its
+     * newline there), and the next buffers are larger */
 
     free(job->body);
-    job->status = NGX_HTTP_OK;
     job->body = b.data;
-    job->body_len = b.len;
+    job->body_len = b.len - 1;
 }

@@ -5,7 +5,11 @@
 # figure is each route's requests/s as a share of `return 200`'s.
 #
 #   t/bench/rest-bench.sh [--sqlite] [--pg] [-d SECONDS] [-c CONNECTIONS]
-#                         [--threads N]
+#                         [--threads N] [-r ROUNDS]
+#
+# Each round runs return 200, the list and the login one after the other
+# (so that they share the machine's load of the moment); the table shows
+# the median of the rounds' ratios and of their requests/s.
 #
 # Builds nothing: run ./build.sh build first (it uses build/).  Without
 # --sqlite/--pg it runs both.  PostgreSQL: ARTHEXIS_BENCH_PG (a libpq
@@ -22,6 +26,7 @@ PORT=${ARTHEXIS_BENCH_PORT:-18090}
 DURATION=10
 CONNECTIONS=100
 THREADS=4
+ROUNDS=3
 ENGINES=()
 
 while [ $# -gt 0 ]; do
@@ -31,7 +36,8 @@ while [ $# -gt 0 ]; do
         -d) DURATION=$2; shift ;;
         -c) CONNECTIONS=$2; shift ;;
         --threads) THREADS=$2; shift ;;
-        *) echo "usage: $0 [--sqlite] [--pg] [-d SECONDS] [-c N] [--threads N]" >&2
+        -r) ROUNDS=$2; shift ;;
+        *) echo "usage: $0 [--sqlite] [--pg] [-d SECONDS] [-c N] [--threads N] [-r N]" >&2
            exit 2 ;;
     esac
     shift
@@ -141,14 +147,39 @@ seed() {
     "$CLI" account credit alice 50 --database "$dsn" > /dev/null
 }
 
-# requests/s of one wrk run
+# the CPU time (clock ticks) the nginx workers and their threads used
+worker_ticks() {
+    local pid t=0 f
+
+    for pid in $(pgrep -P "$(cat "$WORK/logs/nginx.pid")"); do
+        f=$(cut -d')' -f2- "/proc/$pid/stat")
+        t=$((t + $(echo "$f" | awk '{ print $12 + $13 }')))
+    done
+
+    echo "$t"
+}
+
+# one wrk run: "requests/s CPU-microseconds-per-request"
 rps() {
-    wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency "$@" \
-        | tee -a "$WORK/wrk.log" | awk '/^Requests\/sec:/ { print $2 }'
+    local t0 t1 out
+
+    t0=$(worker_ticks)
+    out=$(wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency "$@" \
+          | tee -a "$WORK/wrk.log")
+    t1=$(worker_ticks)
+
+    echo "$out" | awk -v ticks=$((t1 - t0)) -v hz="$(getconf CLK_TCK)" '
+        /^ +[0-9]+ requests in/ { n = $1 }
+        /^Requests\/sec:/ { r = $2 }
+        END { printf "%s %.1f\n", r, ticks / hz * 1e6 / n }'
+}
+
+median() {
+    printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
 }
 
 bench_engine() {
-    local engine=$1 dsn base list login
+    local engine=$1 dsn base list login lratio gratio bcpu lcpu gcpu
 
     if [ "$engine" = sqlite ]; then
         dsn="sqlite:$WORK/bench.sqlite3"
@@ -166,11 +197,37 @@ bench_engine() {
     curl -sf -d '{"rfid":"ABCD1234"}' "http://127.0.0.1:$PORT/accounts/rfid-login/" \
         | grep -q '"balance_kwh":"50.00"' || { echo "rfid-login failed" >&2; exit 1; }
 
-    # warm-up, then each target in turn
+    # warm-up, then rounds of the three targets
     wrk -t2 -c"$CONNECTIONS" -d2s "http://127.0.0.1:$PORT/nodes/list/" > /dev/null
-    base=$(rps "http://127.0.0.1:$PORT/return200")
-    list=$(rps "http://127.0.0.1:$PORT/nodes/list/")
-    login=$(rps -s "$ROOT/t/bench/rest-login.lua" "http://127.0.0.1:$PORT/accounts/rfid-login/")
+
+    local r b l g bc lc gc bases=() lists=() logins=() lratios=() gratios=()
+    local bcpus=() lcpus=() gcpus=()
+
+    for r in $(seq "$ROUNDS"); do
+        read -r b bc <<< "$(rps "http://127.0.0.1:$PORT/return200")"
+        read -r l lc <<< "$(rps "http://127.0.0.1:$PORT/nodes/list/")"
+        read -r g gc <<< "$(rps -s "$ROOT/t/bench/rest-login.lua" \
+                               "http://127.0.0.1:$PORT/accounts/rfid-login/")"
+        bases+=("$b")
+        lists+=("$l")
+        logins+=("$g")
+        lratios+=("$(echo "100 * $l / $b" | bc -l)")
+        gratios+=("$(echo "100 * $g / $b" | bc -l)")
+        bcpus+=("$bc")
+        lcpus+=("$lc")
+        gcpus+=("$gc")
+        printf '#   round %d: return 200 %.0f/s %sus, nodes/list %.0f/s %sus (%.1f%%), rfid-login %.0f/s %sus (%.1f%%)\n' \
+            "$r" "$b" "$bc" "$l" "$lc" "${lratios[-1]}" "$g" "$gc" "${gratios[-1]}" >&2
+    done
+
+    base=$(median "${bases[@]}")
+    list=$(median "${lists[@]}")
+    login=$(median "${logins[@]}")
+    lratio=$(median "${lratios[@]}")
+    gratio=$(median "${gratios[@]}")
+    bcpu=$(median "${bcpus[@]}")
+    lcpu=$(median "${lcpus[@]}")
+    gcpu=$(median "${gcpus[@]}")
 
     stop_nginx
 
@@ -185,15 +242,19 @@ bench_engine() {
     fi
     : > "$WORK/wrk.log"
 
-    printf '| %-10s | %10.0f | %10.0f | %5.1f%% | %10.0f | %5.1f%% |\n' \
-        "$engine" "$base" "$list" "$(echo "100 * $list / $base" | bc -l)" \
-        "$login" "$(echo "100 * $login / $base" | bc -l)"
+    printf '| %-10s | %8.0f/s | %8.0f/s | %5.1f%% | %8.0f/s | %5.1f%% | %5.1f | %5.1f (%4.1f%%) | %5.1f (%4.1f%%) |\n' \
+        "$engine" "$base" "$list" "$lratio" "$login" "$gratio" \
+        "$bcpu" "$lcpu" "$(echo "100 * $bcpu / $lcpu" | bc -l)" \
+        "$gcpu" "$(echo "100 * $bcpu / $gcpu" | bc -l)"
 }
 
-echo "wrk -t2 -c$CONNECTIONS -d${DURATION}s; nginx: 2 workers, thread_pool threads=$THREADS; $(nproc) CPUs"
+echo "wrk -t2 -c$CONNECTIONS -d${DURATION}s, median of $ROUNDS rounds; nginx: 2 workers, thread_pool threads=$THREADS; $(nproc) CPUs; load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
-echo "| engine     | return 200 | nodes/list | ratio  | rfid-login | ratio  |"
-echo "| ---------- | ---------- | ---------- | ------ | ---------- | ------ |"
+echo "Requests/s (median) and their ratio to return 200; then nginx's CPU time per"
+echo "request in microseconds (workers and their threads) and return 200's share of it."
+echo
+echo "| engine     | return 200 | nodes/list | ratio  | rfid-login | ratio  | CPU return 200 | CPU nodes/list | CPU rfid-login |"
+echo "| ---------- | ---------- | ---------- | ------ | ---------- | ------ | ----- | ------------ | ------------ |"
 
 for engine in "${ENGINES[@]}"; do
     bench_engine "$engine"
