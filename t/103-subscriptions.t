@@ -190,15 +190,19 @@ main::cli('product', 'add', 'Basic', '--renewal-period', '30');
 --- request eval
 [main::sub_('{"user_id":1,'), main::sub_('[1]'),
  main::sub_('{"user_id":1,"product_id":1}'),
- main::sub_('{"user_id":1,"product_id":1,"pad":"' . ('x' x 200) . '"}')]
+ main::sub_('{"user_id":1,"product_id":1,"pad":"' . ('x' x 200) . '"}'),
+ main::sub_('{"user_id":"1\u0000","product_id":1}'),
+ "POST /subscriptions/subscribe/\nuser_id=1%00&product_id=1"]
 --- more_headers eval
-["", "", "Content-Type: multipart/form-data; boundary=x", ""]
+["", "", "Content-Type: multipart/form-data; boundary=x", "", "",
+ "Content-Type: application/x-www-form-urlencoded"]
 --- error_code eval
-[400, 400, 415, 413]
+[400, 400, 415, 413, 400, 400]
 --- response_body eval
 [main::detail("malformed JSON"), main::detail("a JSON object is required"),
  main::detail("Content-Type must be application/json or application/x-www-form-urlencoded"),
- main::detail("request body too large")]
+ main::detail("request body too large"), main::detail("malformed JSON"),
+ main::detail("malformed form data")]
 
 
 
