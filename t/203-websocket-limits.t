@@ -154,6 +154,43 @@ sub no_reader {
     result("slow: $close\n");
 }
 
+# a client that reads slowly but steadily is not a client that reads
+# nothing: send_timeout counts from the last write that made progress (the
+# kernel wakes the writer when half its buffer is free, so the reader must
+# not be too slow either)
+sub slow_but_steady {
+    my $slow = small_client();
+    my $frame = ws_frame('binary', 'x' x 16384);
+    print { $slow->{sock} } $frame for 1 .. 512;
+
+    my ($frames, $close, $start) = (0, 'none', time);
+    my $sel = IO::Select->new($slow->{sock});
+
+    while ($frames < 512 && time - $start < 20) {
+        # some 1.5 MiB/s: 8 MiB of echoes take a few send_timeouts
+        sleep 0.002;
+        next unless $sel->can_read(0.5);
+        my $n = sysread($slow->{sock}, $slow->{buf}, 4096,
+                        length $slow->{buf});
+        last unless $n;
+
+        for my $f (Arthexis::Test::ws_decode($slow->{buf})) {
+            $frames++ if $f->[0] == 2;
+            $close = 'close' if $f->[0] == 8;
+            my $len = length $f->[1];
+            substr($slow->{buf}, 0, 2 + ($len >= 65536 ? 8 : $len >= 126
+                                         ? 2 : 0) + $len) = '';
+        }
+    }
+
+    ws_disconnect($slow, 1000);
+
+    my $took = time - $start;
+
+    result("$frames of 512 echoed, $close\n"
+           . ($took > 2 ? "over send_timeout\n" : "too fast: $took s\n"));
+}
+
 sub many_sessions {
     my @ws = map { ws_connect() } 1 .. 200;
     my $ok = 0;
@@ -312,7 +349,27 @@ client timed out reading session #1
 
 
 
-=== TEST 4: 200 sessions at once
+=== TEST 4: a client that reads slowly but steadily is not dropped
+--- config
+    location /ws/echo/ {
+        websocket_echo;
+        websocket_send_buffer 64m;
+        send_timeout 2s;
+    }
+--- init
+main::slow_but_steady();
+--- request
+GET /result.txt
+--- response_body
+512 of 512 echoed, none
+over send_timeout
+--- no_error_log
+client timed out
+--- timeout: 30
+
+
+
+=== TEST 5: 200 sessions at once
 --- config
     location /ws/echo/ { websocket_echo; }
 --- init
@@ -327,7 +384,7 @@ GET /result.txt
 
 
 
-=== TEST 5: 100,000 messages through one session leave memory as it was
+=== TEST 6: 100,000 messages through one session leave memory as it was
 --- config
     location /ws/echo/ { websocket_echo; }
 --- init
@@ -341,7 +398,7 @@ worker memory after 100000 more: (steady|not measured under ASan)\n\z/
 
 
 
-=== TEST 6: a message larger than websocket_send_buffer is still sent
+=== TEST 7: a message larger than websocket_send_buffer is still sent
 --- config
     location /ws/echo/ {
         websocket_echo;

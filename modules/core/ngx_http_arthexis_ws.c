@@ -1181,11 +1181,13 @@ ngx_http_arthexis_ws_flush(ngx_http_arthexis_ws_t *ws)
 {
     ssize_t              n;
     ngx_int_t            rc;
+    ngx_uint_t           sent;
     ngx_connection_t    *c;
     ngx_http_request_t  *r;
 
     c = ws->connection;
     r = ws->request;
+    sent = 0;
 
     if (r && (r->out || c->buffered)) {
         /* the rest of the 101 goes first */
@@ -1218,6 +1220,7 @@ ngx_http_arthexis_ws_flush(ngx_http_arthexis_ws_t *ws)
         }
 
         ws->out_pos += n;
+        sent = 1;
     }
 
     /* all written: an idle session keeps no output buffer */
@@ -1238,7 +1241,9 @@ ngx_http_arthexis_ws_flush(ngx_http_arthexis_ws_t *ws)
 
 again:
 
-    if (!c->write->timer_set) {
+    /* send_timeout counts from the last byte the client took */
+
+    if (sent || !c->write->timer_set) {
         ngx_add_timer(c->write, ws->send_timeout);
     }
 
