@@ -483,3 +483,17 @@ die "unexpected: $out" unless $out =~ /^0000FFF1\|0\|(1|t)\|(1|t)\|1000\|0$/m;
 GET /admin/api/accounts/1/
 --- response_body
 {"id":1,"user":1,"credits_kwh":"10.00","total_kwh_spent":"0.00","balance_kwh":"10.00"}
+
+
+
+=== TEST 26: refused requests with bodies keep the connection usable
+--- pipelined_requests eval
+["PUT /accounts/rfid-login/\n{\"rfid\":\"ABCD1234\"}",
+ "POST /accounts/other/\n{\"rfid\":\"ABCD1234\"}",
+ "POST /accounts/rfid-login/\n{\"rfid\":\"\"}",
+ "POST /accounts/rfid-login/\n{\"rfid\":\"ABCD1234\"}"]
+--- error_code eval
+[405, 404, 400, 401]
+--- response_body eval
+[qq{{"detail":"POST required"}\n}, qq{{"detail":"not found"}\n},
+ qq{{"detail":"rfid required"}\n}, qq{{"detail":"invalid RFID"}\n}]

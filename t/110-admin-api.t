@@ -361,3 +361,17 @@ was inserted: the insert is rolled back with it.
 --- suppress_stderr
 --- error_log eval
 qr/\[emerg\] .*"arthexis_admin_api" directive cannot be used in a regex location in .*nginx\.conf:\d+/
+
+
+
+=== TEST 19: refused requests with bodies keep the connection usable
+--- pipelined_requests eval
+["POST /admin/api/nothing/\n{\"a\":1}", "PUT /admin/api/users/\n{\"a\":1}",
+ "POST /admin/api/users/x/\n{\"a\":1}", "POST /admin/api/users/\n{\"username\":1}",
+ "GET /admin/api/users/"]
+--- error_code eval
+[404, 405, 404, 400, 200]
+--- response_body eval
+[main::detail("unknown model"), main::detail("GET or POST required"),
+ main::detail("not found"), main::field("username", "must be a string"),
+ qq{{"count":0,"page":1,"page_size":50,"results":[]}\n}]

@@ -559,6 +559,7 @@ ngx_http_arthexis_admin_handler(ngx_http_request_t *r)
     ctx->model = ngx_http_arthexis_admin_find(amcf, seg, p - seg);
 
     if (ctx->model == NULL) {
+        (void) ngx_http_discard_request_body(r);
         return ngx_http_arthexis_send_detail(r, NGX_HTTP_NOT_FOUND,
                                              "unknown model");
     }
@@ -598,6 +599,7 @@ ngx_http_arthexis_admin_handler(ngx_http_request_t *r)
     if (ngx_http_arthexis_admin_parse_id(seg, p - seg, &ctx->id) != NGX_OK
         || (p < end && p + 1 != end))
     {
+        (void) ngx_http_discard_request_body(r);
         return ngx_http_arthexis_send_detail(r, NGX_HTTP_NOT_FOUND,
                                              "not found");
     }
