@@ -98,6 +98,7 @@ struct ax_swarm_s {
     unsigned            window;
     double              duration;
     double              warmup;
+    double              settle;
     unsigned            sources;
     const char         *id_prefix;
     const char         *url;
@@ -238,7 +239,7 @@ const ax_cli_command_t  ax_cli_simulate = {
     "       [--timeout S] [--schemas FILE] [-v]\n"
     "   or: arthexis simulate --swarm N [--ramp R] [--id-prefix P]\n"
     "       [--heartbeat S] [--rate R | --window W] [--sessions]\n"
-    "       [--duration S] [--warmup S] [--sources N] [--echo]\n"
+    "       [--duration S] [--warmup S] [--settle S] [--sources N] [--echo]\n"
     "       [--server-pid PID[,PID...]] [--quiet] ...\n\n"
     "One charge point (the seed's simulator) connects to\n"
     "ws://HOST:PORT/ws/ocpp/ID/ (--host 127.0.0.1, --port 8000, --cp or\n"
@@ -290,8 +291,9 @@ const ax_cli_command_t  ax_cli_simulate = {
     "  --echo       no OCPP server: the same Heartbeat frames to a\n"
     "               WebSocket echo endpoint (--url, default\n"
     "               ws://HOST:PORT/ws/echo/), the swarm's own ceiling.\n"
-    "Once all are booted (or their attempts ran out of time) it waits a\n"
-    "second, loads for --warmup S (1), then measures for --duration S (10)\n"
+    "Once all are booted (or their attempts ran out of time) it waits\n"
+    "--settle S (1; the server's memory is read then), loads for --warmup\n"
+    "S (1), then measures for --duration S (10)\n"
     "and closes every connection (sessions are stopped first).  Every\n"
     "second (unless --quiet) and at the end it prints connected and failed\n"
     "chargers, messages sent and answered, the answers' round-trip\n"
@@ -409,6 +411,7 @@ ax_swarm_options(ax_swarm_t *sw, int argc, char **argv)
         cf->duration = 0;
         sw->duration = 10;
         sw->warmup = 1;
+        sw->settle = 1;
         sw->id_prefix = "sim-";
         cf->mode = sw->echo ? AX_SIM_MODE_ECHO
                    : sw->sessions ? AX_SIM_MODE_SESSION : AX_SIM_MODE_LOAD;
@@ -454,6 +457,7 @@ ax_swarm_options(ax_swarm_t *sw, int argc, char **argv)
     ax_swarm_num("--ramp", sw->ramp, 0);
     ax_swarm_num("--rate", sw->rate, 0);
     ax_swarm_num("--warmup", sw->warmup, 0);
+    ax_swarm_num("--settle", sw->settle, 0);
 
     if ((v = ax_cli_take_option(&argc, argv, "--count"))) {
         u = strtoul(v, &end, 10);
@@ -1224,7 +1228,7 @@ ax_swarm_phase(ax_swarm_t *sw, uint64_t now)
         return;
 
     case AX_SWARM_SETTLE:
-        if (now - sw->phase_at < AX_SWARM_NS) {
+        if (now - sw->phase_at < (uint64_t) (sw->settle * 1e9)) {
             return;
         }
 
@@ -1327,7 +1331,7 @@ ax_swarm_phase_deadline(ax_swarm_t *sw)
     switch (sw->phase) {
 
     case AX_SWARM_SETTLE:
-        return sw->phase_at + AX_SWARM_NS;
+        return sw->phase_at + (uint64_t) (sw->settle * 1e9);
 
     case AX_SWARM_WARMUP:
         return sw->phase_at + (uint64_t) (sw->warmup * 1e9);
