@@ -80,17 +80,12 @@ typedef struct {
 
 
 struct ngx_http_arthexis_ws_s {
-    ngx_http_request_t                    *request;  /* NULL once released */
+    /* what every message touches comes first: one or two cache lines */
+
     ngx_connection_t                      *connection;
-    ngx_pool_t                            *pool;     /* lives as long as the
-                                                        session: the
-                                                        connection's */
     const ngx_http_arthexis_ws_handler_t  *handler;
     ngx_http_arthexis_ws_conf_t           *conf;
     void                                  *data;     /* the app's */
-    ngx_uint_t                             id;       /* unique per worker */
-
-    ax_ws_parser_t                         parser;
 
     /* output not yet written: [out_pos, out_last) of an ngx_alloc()'ed
      * buffer of out_size bytes, freed once empty */
@@ -98,12 +93,7 @@ struct ngx_http_arthexis_ws_s {
     u_char                                *out_pos;
     u_char                                *out_last;
     size_t                                 out_size;
-    ngx_msec_t                             send_timeout;
     ngx_msec_t                             last_active;  /* a frame came */
-
-    ngx_event_t                            ping_ev;
-    ngx_event_t                            close_ev;  /* closing, lingering */
-    ngx_http_cleanup_t                    *cleanup;   /* in the request */
 
     unsigned                               batching:1;
     unsigned                               awaiting_pong:1;
@@ -117,6 +107,19 @@ struct ngx_http_arthexis_ws_s {
     unsigned                               lingering:1;
     unsigned                               abort:1;     /* no lingering */
     unsigned                               eof:1;
+
+    ax_ws_parser_t                         parser;
+
+    ngx_http_request_t                    *request;  /* NULL once released */
+    ngx_pool_t                            *pool;     /* lives as long as the
+                                                        session: the
+                                                        connection's */
+    ngx_uint_t                             id;       /* unique per worker */
+    ngx_msec_t                             send_timeout;
+
+    ngx_event_t                            ping_ev;
+    ngx_event_t                            close_ev;  /* closing, lingering */
+    ngx_http_cleanup_t                    *cleanup;   /* in the request */
 };
 
 
