@@ -1,7 +1,8 @@
 # An independent client, the npm package ws (Node.js), talks to the echo
 # endpoint: the handshake with a subprotocol, text, binary, a large and a
-# fragmented message, ping/pong, the close handshake from either side, and
-# the server's pings answered by the client.  build.sh installs ws into
+# fragmented message, ping/pong, the close handshake from either side, the
+# server's pings answered by the client, and all of it over TLS (a
+# self-signed test certificate, below).  build.sh installs ws into
 # build/t-node and sets TEST_NGINX_WS_NODE_PATH; without it (or node) the
 # file is skipped.
 
@@ -23,14 +24,27 @@ no_shuffle();
 
 # runs the client script; its output goes to html/result.txt
 sub node_client {
-    my ($scenario) = @_;
+    my ($scenario, $url) = @_;
     my $port = $ENV{TEST_NGINX_SERVER_PORT};
     my $script = "$ENV{TEST_NGINX_ROOT}/t/node/ws-echo-client.js";
     my $out = Test::Nginx::Util::html_dir() . '/result.txt';
 
+    $url //= "ws://127.0.0.1:$port/ws/echo/";
+
     local $ENV{NODE_PATH} = $NodePath;
-    system("node $script ws://127.0.0.1:$port/ws/echo/ $scenario > $out") == 0
+    local $ENV{NODE_TLS_REJECT_UNAUTHORIZED} = 0;   # a self-signed cert
+    system("node $script $url $scenario > $out 2> /dev/null") == 0
         or die "node failed: $?\n";
+}
+
+# the wss:// URL of the block's TLS server (its port is in nginx.conf)
+sub tls_url {
+    my $conf = Test::Nginx::Util::server_root() . '/conf/nginx.conf';
+    open my $fh, '<', $conf or die "$conf: $!\n";
+    local $/;
+    my ($port) = <$fh> =~ /listen\s+127\.0\.0\.1:(\d+) ssl/
+        or die "no ssl listener in $conf\n";
+    return "wss://127.0.0.1:$port/ws/echo/";
 }
 
 add_block_preprocessor(sub {
@@ -86,3 +100,45 @@ close 1000 idle timeout
 main::node_client('pings');
 --- response_body_like eval
 qr/\Aopen, protocol chat\n(?:ping\n){5,9}text still here\nclose 1000 \n\z/
+
+
+
+=== TEST 4: the same exchange over TLS (wss://)
+--- http_config
+    server {
+        listen 127.0.0.1:$TEST_NGINX_RAND_PORT_1 ssl;
+        ssl_certificate $TEST_NGINX_SERVER_ROOT/html/cert.pem;
+        ssl_certificate_key $TEST_NGINX_SERVER_ROOT/html/key.pem;
+        location /ws/echo/ { websocket_echo; }
+    }
+--- config
+    location /ws/echo/ { websocket_echo; }
+--- user_files
+>>> cert.pem
+-----BEGIN CERTIFICATE-----
+MIIBfzCCASWgAwIBAgIUREMDt01CqKDmALSga5VBMTxBZHEwCgYIKoZIzj0EAwIw
+FDESMBAGA1UEAwwJbG9jYWxob3N0MCAXDTI2MTEyNDExMTUzNVoYDzIxMjYxMDMx
+MTExNTM1WjAUMRIwEAYDVQQDDAlsb2NhbGhvc3QwWTATBgcqhkjOPQIBBggqhkjO
+PQMBBwNCAATzB4afCerTehpcEuhhvA8ZnybFdyU+LqUJFTSast911rHwprn09sZU
+TkaJKxkIfOXsk7tzGq5UMfZJNpHBcGVIo1MwUTAdBgNVHQ4EFgQUW0w9JyI/q3Zu
+7nt35p4B6204EkswHwYDVR0jBBgwFoAUW0w9JyI/q3Zu7nt35p4B6204EkswDwYD
+VR0TAQH/BAUwAwEB/zAKBggqhkjOPQQDAgNIADBFAiEA595ygCcF9reAy0QohN6v
+/DrPoW4+ioUsBBbsG5kdnw8CIEY5it+XZ/1QzAp7CCk0lOB/YNrWrDVLrQHpVswQ
+eW/l
+-----END CERTIFICATE-----
+>>> key.pem
+-----BEGIN PRIVATE KEY-----
+MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgvu4h6oJJqYGTSOv2
+FNy88sO3lf+HUdsf2TlmjAjoq7ihRANCAATzB4afCerTehpcEuhhvA8ZnybFdyU+
+LqUJFTSast911rHwprn09sZUTkaJKxkIfOXsk7tzGq5UMfZJNpHBcGVI
+-----END PRIVATE KEY-----
+--- init
+main::node_client('exchange', main::tls_url());
+--- response_body
+open, protocol chat
+text hello from ws
+binary 000102feff
+text of 60000 bytes
+text fragmented
+pong are you there
+close 4001 
