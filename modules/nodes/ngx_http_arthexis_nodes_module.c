@@ -506,7 +506,7 @@ ngx_http_arthexis_nodes_list_done(ngx_http_arthexis_job_t *job)
 /* on the pool thread: the handler's buffer first, malloc past its end */
 
 typedef struct {
-    char       *data;
+    u_char     *data;
     size_t      len;
     size_t      size;
     ngx_uint_t  heap;
@@ -514,95 +514,127 @@ typedef struct {
 } ngx_http_arthexis_nodes_buf_t;
 
 
-static void
-ngx_http_arthexis_nodes_put(ngx_http_arthexis_nodes_buf_t *b, const char *p,
-    size_t len)
+/* room for n more bytes; returns where they go, or NULL */
+
+static u_char *
+ngx_http_arthexis_nodes_room(ngx_http_arthexis_nodes_buf_t *b, size_t n)
 {
-    char    *n;
+    u_char  *p;
     size_t   size;
 
     if (b->failed) {
-        return;
+        return NULL;
     }
 
-    if (b->len + len > b->size) {
-        size = ngx_max(b->size * 2, b->len + len + 4096);
-
-        if (b->heap) {
-            n = realloc(b->data, size);
-
-        } else {
-            n = malloc(size);
-
-            if (n != NULL) {
-                ngx_memcpy(n, b->data, b->len);
-            }
-        }
-
-        if (n == NULL) {
-            b->failed = 1;
-            return;
-        }
-
-        b->data = n;
-        b->size = size;
-        b->heap = 1;
+    if (b->len + n <= b->size) {
+        return b->data + b->len;
     }
 
-    ngx_memcpy(b->data + b->len, p, len);
-    b->len += len;
+    size = ngx_max(b->size * 2, b->len + n + 4096);
+
+    if (b->heap) {
+        p = realloc(b->data, size);
+
+    } else {
+        p = malloc(size);
+
+        if (p != NULL) {
+            ngx_memcpy(p, b->data, b->len);
+        }
+    }
+
+    if (p == NULL) {
+        b->failed = 1;
+        return NULL;
+    }
+
+    b->data = p;
+    b->size = size;
+    b->heap = 1;
+
+    return b->data + b->len;
 }
 
 
-/* a JSON string: quotes, backslashes and control characters escaped; the
- * database only holds UTF-8 (else null) */
+/*
+ * Appends the literal t, then s as a JSON string: quotes, backslashes and
+ * control characters escaped, in one pass; text that is not UTF-8 (which
+ * only SQL written by hand can store) becomes null.
+ */
 
 static void
 ngx_http_arthexis_nodes_put_str(ngx_http_arthexis_nodes_buf_t *b,
-    const char *s, size_t len)
+    const char *t, size_t tlen, const u_char *s, size_t len)
 {
-    size_t       i, start;
-    u_char       c;
-    char         esc[8];
+    u_char       c, *p, *start;
+    size_t       i;
+    ngx_uint_t   ascii;
     static char  hex[] = "0123456789abcdef";
 
-    if (s == NULL || !ax_utf8_valid((const unsigned char *) s, len)) {
-        ngx_http_arthexis_nodes_put(b, "null", 4);
+    p = ngx_http_arthexis_nodes_room(b, tlen + 6 * len + 2);
+    if (p == NULL) {
         return;
     }
 
-    ngx_http_arthexis_nodes_put(b, "\"", 1);
+    start = p;
+    p = ngx_cpymem(p, t, tlen);
 
-    start = 0;
-
-    for (i = 0; i < len; i++) {
-        c = (u_char) s[i];
-
-        if (c >= 0x20 && c != '"' && c != '\\') {
-            continue;
-        }
-
-        ngx_http_arthexis_nodes_put(b, s + start, i - start);
-        start = i + 1;
-
-        if (c == '"' || c == '\\') {
-            esc[0] = '\\';
-            esc[1] = (char) c;
-            ngx_http_arthexis_nodes_put(b, esc, 2);
-            continue;
-        }
-
-        esc[0] = '\\';
-        esc[1] = 'u';
-        esc[2] = '0';
-        esc[3] = '0';
-        esc[4] = hex[c >> 4];
-        esc[5] = hex[c & 0xf];
-        ngx_http_arthexis_nodes_put(b, esc, 6);
+    if (s == NULL) {
+        p = ngx_cpymem(p, "null", 4);
+        b->len += p - start;
+        return;
     }
 
-    ngx_http_arthexis_nodes_put(b, s + start, len - start);
-    ngx_http_arthexis_nodes_put(b, "\"", 1);
+    *p++ = '"';
+    ascii = 1;
+
+    for (i = 0; i < len; i++) {
+        c = s[i];
+
+        if (c >= 0x20 && c != '"' && c != '\\') {
+            ascii &= (c < 0x80);
+            *p++ = c;
+            continue;
+        }
+
+        *p++ = '\\';
+
+        if (c == '"' || c == '\\') {
+            *p++ = c;
+            continue;
+        }
+
+        *p++ = 'u';
+        *p++ = '0';
+        *p++ = '0';
+        *p++ = hex[c >> 4];
+        *p++ = hex[c & 0xf];
+    }
+
+    if (!ascii && !ax_utf8_valid(s, len)) {
+        p = ngx_cpymem(start + tlen, "null", 4);
+        b->len += p - start;
+        return;
+    }
+
+    *p++ = '"';
+    b->len += p - start;
+}
+
+
+static void
+ngx_http_arthexis_nodes_put(ngx_http_arthexis_nodes_buf_t *b, const char *t,
+    size_t len)
+{
+    u_char  *p;
+
+    p = ngx_http_arthexis_nodes_room(b, len);
+    if (p == NULL) {
+        return;
+    }
+
+    ngx_memcpy(p, t, len);
+    b->len += len;
 }
 
 
@@ -613,7 +645,6 @@ ngx_http_arthexis_nodes_list_run(ngx_http_arthexis_job_t *job, ax_db_t *db)
 
     int                             rc, row, rows;
     size_t                          len;
-    u_char                          num[NGX_INT64_LEN];
     ax_db_res_t                    *res;
     const char                     *v;
     ngx_http_arthexis_nodes_buf_t   b;
@@ -628,7 +659,7 @@ ngx_http_arthexis_nodes_list_run(ngx_http_arthexis_job_t *job, ax_db_t *db)
 
     rows = ax_db_res_rows(res);
 
-    b.data = (char *) ctx->buf;
+    b.data = ctx->buf;
     b.len = 0;
     b.size = ctx->size;
     b.heap = 0;
@@ -637,24 +668,31 @@ ngx_http_arthexis_nodes_list_run(ngx_http_arthexis_job_t *job, ax_db_t *db)
     ngx_http_arthexis_nodes_put(&b, "{\"nodes\":[", sizeof("{\"nodes\":[") - 1);
 
     for (row = 0; row < rows; row++) {
-        ngx_http_arthexis_nodes_put(&b, row ? ",{\"hostname\":"
-                                            : "{\"hostname\":",
-                                    row ? 13 : 12);
         v = ax_db_res_value(res, row, 0, &len);
-        ngx_http_arthexis_nodes_put_str(&b, v, len);
+        ngx_http_arthexis_nodes_put_str(&b, row ? ",{\"hostname\":"
+                                                : "{\"hostname\":",
+                                        row ? 13 : 12, (u_char *) v, len);
 
-        ngx_http_arthexis_nodes_put(&b, ",\"address\":", 11);
         v = ax_db_res_value(res, row, 1, &len);
-        ngx_http_arthexis_nodes_put_str(&b, v, len);
+        ngx_http_arthexis_nodes_put_str(&b, ",\"address\":", 11,
+                                        (u_char *) v, len);
 
+        /* an INTEGER column: the driver gives its decimal text */
+        v = ax_db_res_value(res, row, 2, &len);
         ngx_http_arthexis_nodes_put(&b, ",\"port\":", 8);
-        len = ngx_sprintf(num, "%L", (int64_t) ax_db_res_int(res, row, 2))
-              - num;
-        ngx_http_arthexis_nodes_put(&b, (char *) num, len);
 
-        ngx_http_arthexis_nodes_put(&b, ",\"last_seen\":", 13);
+        if (v != NULL && len > 0 && len <= NGX_INT64_LEN
+            && ngx_atoi((u_char *) v, len) != NGX_ERROR)
+        {
+            ngx_http_arthexis_nodes_put(&b, v, len);
+
+        } else {
+            ngx_http_arthexis_nodes_put(&b, "null", 4);
+        }
+
         v = ax_db_res_value(res, row, 3, &len);
-        ngx_http_arthexis_nodes_put_str(&b, v, len);
+        ngx_http_arthexis_nodes_put_str(&b, ",\"last_seen\":", 13,
+                                        (u_char *) v, len);
 
         ngx_http_arthexis_nodes_put(&b, "}", 1);
     }
@@ -685,6 +723,6 @@ ngx_http_arthexis_nodes_list_run(ngx_http_arthexis_job_t *job, ax_db_t *db)
      * newline there), and the next buffers are larger */
 
     free(job->body);
-    job->body = b.data;
+    job->body = (char *) b.data;
     job->body_len = b.len - 1;
 }
