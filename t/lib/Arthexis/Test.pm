@@ -57,8 +57,10 @@ if ($Engine eq 'postgresql') {
     ($Schema = 't_' . basename($0, '.t')) =~ s/[^a-z0-9_]/_/gi;
     $Schema = lc $Schema;
 
+    # application_name marks our connections: the reset below ends those
+    # of the previous block's nginx, which may still be running
     $ENV{TEST_NGINX_ARTHEXIS_DATABASE} =
-        "$dsn options='-csearch_path=$Schema'";
+        "$dsn application_name=$Schema options='-csearch_path=$Schema'";
 
 } else {
     # relative to the nginx prefix (the servroot); logs/ is made afresh
@@ -73,7 +75,11 @@ Test::Nginx::Util::add_block_preprocessor(sub {
 
 sub reset_database () {
     if ($Engine eq 'postgresql') {
-        psql("DROP SCHEMA IF EXISTS $Schema CASCADE; CREATE SCHEMA $Schema;");
+        psql("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+             . "WHERE application_name = '$Schema' "
+             . "AND pid <> pg_backend_pid(); "
+             . "SET lock_timeout = '10s'; "
+             . "DROP SCHEMA IF EXISTS $Schema CASCADE; CREATE SCHEMA $Schema;");
         return;
     }
 
@@ -85,7 +91,8 @@ sub psql ($) {
     my $sql = shift;
     my $dsn = $ENV{TEST_NGINX_PG_DSN};
 
-    system('psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', $dsn,
+    system('psql', '-X', '-q', '-o', '/dev/null', '-v', 'ON_ERROR_STOP=1',
+           '-d', $dsn,
            '-c', "SET client_min_messages = warning; $sql") == 0
         or die "psql failed: $sql\n";
 }
