@@ -318,6 +318,10 @@ int ax_sim_load(ax_sim_t *sim, uint64_t now);
 /* whether ax_sim_load() may send: online, in LOAD or ECHO mode */
 #define ax_sim_ready(sim)  ((sim)->conn == AX_SIM_ONLINE)
 
+/* online with none of its own CALLs in flight or waiting */
+#define ax_sim_idle(sim)                                                      \
+    ((sim)->conn == AX_SIM_ONLINE && !(sim)->has_out && (sim)->qlen == 0)
+
 /* names for messages */
 const char *ax_sim_action_name(unsigned action);
 const char *ax_sim_error_name(unsigned error);

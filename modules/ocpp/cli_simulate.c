@@ -292,8 +292,9 @@ const ax_cli_command_t  ax_cli_simulate = {
     "               WebSocket echo endpoint (--url, default\n"
     "               ws://HOST:PORT/ws/echo/), the swarm's own ceiling.\n"
     "Once all are booted (or their attempts ran out of time) it waits\n"
-    "--settle S (1; the server's memory is read then), loads for --warmup\n"
-    "S (1), then measures for --duration S (10)\n"
+    "--settle S (1) and until their own CALLs are answered (the server's\n"
+    "memory is read then), loads for --warmup S (1), then measures for\n"
+    "--duration S (10)\n"
     "and closes every connection (sessions are stopped first).  Every\n"
     "second (unless --quiet) and at the end it prints connected and failed\n"
     "chargers, messages sent and answered, the answers' round-trip\n"
@@ -1230,6 +1231,25 @@ ax_swarm_phase(ax_swarm_t *sw, uint64_t now)
     case AX_SWARM_SETTLE:
         if (now - sw->phase_at < (uint64_t) (sw->settle * 1e9)) {
             return;
+        }
+
+        /*
+         * the chargers' own CALLs after boot (StatusNotifications) must be
+         * answered first: the server queues a charger's later messages
+         * behind them, which would count in the load's latency
+         */
+
+        if (!sw->sessions && now - sw->phase_at
+                             < (uint64_t) ((sw->settle + sw->conf.call_timeout)
+                                           * 1e9))
+        {
+            for (i = 0; i < sw->n; i++) {
+                if (ax_sim_ready(sw->chargers[i].sim)
+                    && !ax_sim_idle(sw->chargers[i].sim))
+                {
+                    return;
+                }
+            }
         }
 
         if (sw->pids.n && ax_bench_pids_mem(&sw->pids, &sw->mem1) == 0) {

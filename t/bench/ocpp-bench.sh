@@ -4,8 +4,8 @@
 # endpoint of the same server for the swarm's own ceiling.
 #
 #   t/bench/ocpp-bench.sh [--sqlite] [--pg] [-n CHARGERS] [-d SECONDS]
-#                         [--window-chargers N] [--tx-chargers N] [--perf]
-#                         [--keep DIR]
+#                         [--window-chargers N] [--tx-chargers N]
+#                         [--threads N] [--pg-dir DIR] [--perf] [--keep DIR]
 #
 # Per database, with a fresh server:
 #   boot      CHARGERS (10,000) connect and boot; the workers' memory per
@@ -15,15 +15,17 @@
 #             flight each, as fast as they are answered: round trips/s
 #             and Heartbeats per server CPU-second (workers' utime+stime)
 #   window10k the same with CHARGERS
-#   tx        --tx-chargers (200) chargers running StartTransaction +
+#   tx        --tx-chargers (50) chargers running StartTransaction +
 #             StopTransaction back to back (--tx-only): pairs/s
 #   sessions  the same with Authorize and StatusNotifications
 # and once: echo, the swarm against /ws/echo/ with one message in flight
 # per connection (what the client itself can drive).
 #
-# Builds nothing: run ./build.sh build first.  PostgreSQL:
-# ARTHEXIS_BENCH_PG (a libpq string) or a throwaway cluster of Debian's
-# postgresql in /tmp (as build.sh's pg_available()).  --perf records the
+# Builds nothing: run ./build.sh build first.  --threads: the database
+# thread pool of each worker (4).  PostgreSQL: ARTHEXIS_BENCH_PG (a libpq
+# string) or a throwaway cluster of Debian's postgresql in a directory
+# under /tmp (as build.sh's pg_available()), or under --pg-dir DIR
+# (/dev/shm: no fsync cost, to tell the disk from the rest).  --perf records the
 # workers during the window run (perf record -g) and keeps the report.
 # The outputs stay in --keep DIR (default: a new /tmp directory, printed).
 # By hand only: never in CI.
@@ -37,7 +39,9 @@ NGINX=${NGINX:-/usr/sbin/nginx}
 PORT=${ARTHEXIS_BENCH_PORT:-18190}
 CHARGERS=10000
 WINDOW_CHARGERS=1000
-TX_CHARGERS=200
+TX_CHARGERS=50
+THREADS=4
+PG_PARENT=/tmp
 DURATION=10
 PERF=0
 KEEP=
@@ -51,6 +55,8 @@ while [ $# -gt 0 ]; do
         -d) DURATION=$2; shift ;;
         --window-chargers) WINDOW_CHARGERS=$2; shift ;;
         --tx-chargers) TX_CHARGERS=$2; shift ;;
+        --threads) THREADS=$2; shift ;;
+        --pg-dir) PG_PARENT=$2; shift ;;
         --perf) PERF=1 ;;
         --keep) KEEP=$2; shift ;;
         *) sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
@@ -97,7 +103,7 @@ pg_start() {
 
     local bin user=postgres run=
     bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
-    PG_DIR=$(mktemp -d /tmp/arthexis-bench-pg.XXXXXX)
+    PG_DIR=$(mktemp -d "$PG_PARENT/arthexis-bench-pg.XXXXXX")
     chmod 755 "$PG_DIR"
     if [ "$(id -u)" -eq 0 ]; then
         chown postgres "$PG_DIR"
@@ -107,7 +113,7 @@ pg_start() {
     fi
     $run "$bin/initdb" -D "$PG_DIR/data" -U "$user" -A trust > /dev/null
     $run "$bin/pg_ctl" -D "$PG_DIR/data" -w -l "$PG_DIR/pg.log" \
-        -o "-p 5432 -k $PG_DIR -c listen_addresses='' -c max_connections=50" \
+        -o "-p 5432 -k $PG_DIR -c listen_addresses='' -c max_connections=$((2 * THREADS + 20))" \
         start > /dev/null
     echo "host=$PG_DIR port=5432 user=$user dbname=postgres"
 }
@@ -125,7 +131,7 @@ $user_line
 worker_processes 2;
 pid logs/nginx.pid;
 error_log logs/error.log warn;
-thread_pool arthexis_db threads=4;
+thread_pool arthexis_db threads=$THREADS;
 events { worker_connections $((CHARGERS + 1000)); }
 http {
     access_log off;
