@@ -40,7 +40,9 @@
 
 struct ax_wsc_loop_s {
     int                  ep;
+    int                  running;     /* inside ax_wsc_loop_run() */
     ax_wsc_t            *dirty;       /* connections with bytes to write */
+    ax_wsc_t            *garbage;     /* freed during the run */
     uint64_t             rand;        /* xorshift state for masking keys */
     struct epoll_event   events[AX_WSC_EVENTS];
     unsigned char        buf[AX_WSC_RECV_SIZE];
@@ -64,6 +66,7 @@ static void ax_wsc_finish(ax_wsc_t *c, unsigned error, int err);
 static const char *ax_wsc_header(const char *head, const char *name,
     size_t *len);
 static uint64_t ax_wsc_random(ax_wsc_loop_t *loop);
+static void ax_wsc_release(ax_wsc_t *c);
 
 
 ax_wsc_loop_t *
@@ -107,17 +110,17 @@ ax_wsc_loop_free(ax_wsc_loop_t *loop)
 int
 ax_wsc_loop_run(ax_wsc_loop_t *loop, int timeout_ms)
 {
-    int        i, n;
+    int        i, n, err;
     ax_wsc_t  *c;
+
+    loop->running = 1;
 
     ax_wsc_flush_dirty(loop);
 
     n = epoll_wait(loop->ep, loop->events, AX_WSC_EVENTS,
                    loop->dirty ? 0 : timeout_ms);
 
-    if (n == -1) {
-        return errno == EINTR ? 0 : -1;
-    }
+    err = errno;
 
     for (i = 0; i < n; i++) {
         c = loop->events[i].data.ptr;
@@ -125,6 +128,21 @@ ax_wsc_loop_run(ax_wsc_loop_t *loop, int timeout_ms)
     }
 
     ax_wsc_flush_dirty(loop);
+
+    loop->running = 0;
+
+    /* connections freed meanwhile: later events of the batch named them */
+
+    while (loop->garbage) {
+        c = loop->garbage;
+        loop->garbage = c->next_dirty;
+        ax_wsc_release(c);
+    }
+
+    if (n == -1) {
+        errno = err;
+        return err == EINTR ? 0 : -1;
+    }
 
     return n;
 }
@@ -331,11 +349,12 @@ ax_wsc_free(ax_wsc_t *c)
 {
     ax_wsc_t  **pp;
 
-    if (c == NULL) {
+    if (c == NULL || c->freed) {
         return;
     }
 
     if (c->fd != -1) {
+        (void) epoll_ctl(c->loop->ep, EPOLL_CTL_DEL, c->fd, NULL);
         close(c->fd);
         c->fd = -1;
     }
@@ -347,8 +366,27 @@ ax_wsc_free(ax_wsc_t *c)
                 break;
             }
         }
+
+        c->dirty = 0;
     }
 
+    c->state = AX_WSC_CLOSED;
+
+    if (c->loop->running) {
+        /* an event of this round may still name it: free it after */
+        c->freed = 1;
+        c->next_dirty = c->loop->garbage;
+        c->loop->garbage = c;
+        return;
+    }
+
+    ax_wsc_release(c);
+}
+
+
+static void
+ax_wsc_release(ax_wsc_t *c)
+{
     ax_ws_parser_free(&c->parser);
     free(c->out);
     free(c->head);

@@ -16,9 +16,8 @@
  *     for ( ;; ) { ax_wsc_loop_run(loop, 100); ... }
  *
  * Handlers run inside ax_wsc_loop_run().  They may call ax_wsc_send(),
- * ax_wsc_close() and ax_wsc_open() on any connection; ax_wsc_free() may be
- * called on a connection from its own closed() handler or outside the
- * loop, never from its other handlers.
+ * ax_wsc_close(), ax_wsc_abort(), ax_wsc_open() and ax_wsc_free() on any
+ * connection (a connection freed during a round is released at its end).
  */
 
 #ifndef _AX_WSCLIENT_H_INCLUDED_
@@ -121,7 +120,6 @@ struct ax_wsc_s {
     unsigned                 dirty:1;
     unsigned                 writable:1;
     unsigned                 close_sent:1;
-    unsigned                 in_handler:1;
     unsigned                 freed:1;
     ax_ws_parser_t           parser;
 };
@@ -161,7 +159,11 @@ void ax_wsc_close(ax_wsc_t *c, unsigned code, const char *reason);
 /* Closes the socket now; closed() follows with AX_WSC_EABORT. */
 void ax_wsc_abort(ax_wsc_t *c);
 
-/* Releases a connection (closing its socket without a handler call). */
+/*
+ * Releases a connection, closing its socket without a handler call; safe
+ * anywhere, also in its own handlers (then the memory goes at the end of
+ * the round, and nothing of c may be used after the call).
+ */
 void ax_wsc_free(ax_wsc_t *c);
 
 /* bytes queued and not yet written */
