@@ -17,7 +17,7 @@
 # 500,000 with window 8, <= 4 KiB of worker memory per idle connection.
 #
 # Builds nothing: run ./build.sh build first (it uses build/).  By hand
-# only, never in CI.  ARTHEXIS_BENCH_PORT (default 18190, and the next
+# only, never in CI.  ARTHEXIS_BENCH_PORT (default 18290, and the next
 # port for the baseline), ARTHEXIS_BENCH_MODULE and ARTHEXIS_BENCH_CLI
 # override the defaults.
 
@@ -27,7 +27,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 MODULE=${ARTHEXIS_BENCH_MODULE:-$ROOT/build/nginx/objs/ngx_http_arthexis_core_module.so}
 CLI=${ARTHEXIS_BENCH_CLI:-$ROOT/build/arthexis}
 NGINX=${NGINX:-/usr/sbin/nginx}
-PORT=${ARTHEXIS_BENCH_PORT:-18190}
+PORT=${ARTHEXIS_BENCH_PORT:-18290}
 BASE_PORT=$((PORT + 1))
 DIR=$ROOT/build/bench-ws
 CONNECTIONS=1000
