@@ -466,3 +466,24 @@ main::sframe('text', 'hi') . main::sclose(1000)
 websocket: session #1 released its request
 --- no_error_log
 [error]
+
+
+
+=== TEST 43: a handshake larger than client_header_buffer_size, frames after
+--- raw_request eval
+main::hs(extra => 'Cookie: ' . ('c' x 3000) . "\r\n") . main::cf('text', 'big')
+    . main::cf('binary', 'head') . main::cclose(1000)
+--- response_body eval
+main::sframe('text', 'big') . main::sframe('binary', 'head') . main::sclose(1000)
+
+
+
+=== TEST 44: the same, the frames in a later packet (after the release)
+--- raw_request eval
+[main::hs(extra => 'Cookie: ' . ('c' x 3000) . "\r\n"),
+ main::cf('text', 'big') . main::cclose(1000)]
+--- raw_request_middle_delay: 0.05
+--- response_body eval
+main::sframe('text', 'big') . main::sclose(1000)
+--- error_log
+websocket: session #1 released its request
