@@ -18,15 +18,18 @@
 #   tx        --tx-chargers (50) chargers running StartTransaction +
 #             StopTransaction back to back (--tx-only): pairs/s
 #   sessions  the same with Authorize and StatusNotifications
-# and once: echo, the swarm against /ws/echo/ with one message in flight
-# per connection (what the client itself can drive).
+#   echo-*    the rate and window runs again against /ws/echo/ of the
+#             same server, right after: what the machine and the swarm
+#             itself give at that moment (a server figure is never the
+#             client's, nor the neighbours' on a shared machine)
 #
 # Builds nothing: run ./build.sh build first.  --threads: the database
 # thread pool of each worker (4).  PostgreSQL: ARTHEXIS_BENCH_PG (a libpq
 # string) or a throwaway cluster of Debian's postgresql in a directory
 # under /tmp (as build.sh's pg_available()), or under --pg-dir DIR
-# (/dev/shm: no fsync cost, to tell the disk from the rest).  --perf records the
-# workers during the window run (perf record -g) and keeps the report.
+# (/dev/shm: no fsync cost, to tell the disk from the rest).  --perf
+# records the workers during the window run (perf record -g) and keeps
+# the report.
 # The outputs stay in --keep DIR (default: a new /tmp directory, printed).
 # By hand only: never in CI.
 
@@ -240,20 +243,20 @@ bench_engine() {
     echo "# $engine" >&2
     swarm "$engine-boot" "$CHARGERS" --duration 2 --warmup 0
     swarm "$engine-rate" "$CHARGERS" --rate 10000 --duration "$DURATION" --warmup 2
+    swarm "$engine-echo-rate" "$CHARGERS" --echo --rate 10000 \
+        --duration "$DURATION" --warmup 2
     if [ $PERF = 1 ]; then
         (sleep 6; perf_record "$engine-window") &
     fi
     swarm "$engine-window" "$WINDOW_CHARGERS" --window 1 --duration "$DURATION" --warmup 2
     wait
+    swarm "$engine-echo-window" "$WINDOW_CHARGERS" --echo --window 1 \
+        --duration "$DURATION" --warmup 2
     swarm "$engine-window10k" "$CHARGERS" --window 1 --duration "$DURATION" --warmup 2
     swarm "$engine-tx" "$TX_CHARGERS" --sessions --tx-only --id-prefix tx- \
         --duration "$DURATION" --warmup 2
     swarm "$engine-sessions" "$TX_CHARGERS" --sessions --id-prefix s- \
         --duration "$DURATION" --warmup 2
-
-    if [ "$engine" = "${ENGINES[0]}" ]; then
-        swarm echo "$WINDOW_CHARGERS" --echo --window 1 --duration "$DURATION" --warmup 2
-    fi
 
     stop_nginx
 
@@ -293,12 +296,16 @@ row_us() {
 row "$CHARGERS chargers connected and booted" boot booted
 row "worker memory per connected charger" boot mem
 row "Heartbeats/s answered at --rate 10000 ($CHARGERS chargers)" rate rate
-row "p50 ms at 10,000 Heartbeats/s" rate p50
-row "p99 ms at 10,000 Heartbeats/s" rate p99
+row "p50 / p99 ms at 10,000 Heartbeats/s" rate p50p99
+row "  the echo endpoint under the same load, just after: p50 / p99 ms" echo-rate p50p99
 row "Heartbeat round trips/s, 1 in flight × $WINDOW_CHARGERS" window rate
 row "Heartbeats per server CPU-second, 1 in flight × $WINDOW_CHARGERS" window cpu
 row_us "server CPU µs per Heartbeat ($WINDOW_CHARGERS)" window
 row "p50 / p99 ms, 1 in flight × $WINDOW_CHARGERS" window p50p99
+row "  the echo endpoint, 1 in flight × $WINDOW_CHARGERS: echoes/s" echo-window rate
+row "  echoes per server CPU-second" echo-window cpu
+row_us "  server CPU µs per echo" echo-window
+row "  client CPU s for the $DURATION s (the swarm's own cost)" echo-window client
 row "Heartbeat round trips/s, 1 in flight × $CHARGERS" window10k rate
 row "Heartbeats per server CPU-second, 1 in flight × $CHARGERS" window10k cpu
 row_us "server CPU µs per Heartbeat ($CHARGERS)" window10k
@@ -306,9 +313,5 @@ row "StartTransaction+StopTransaction pairs/s ($TX_CHARGERS chargers)" tx tx
 row "full sessions/s (Authorize, statuses, Start, Stop)" sessions tx
 row "errors (boot, rate, window, tx runs)" boot errors
 
-echo
-echo "echo endpoint, $WINDOW_CHARGERS connections, 1 in flight: $(fig echo rate)/s," \
-     "$(fig echo cpu) echoes per server CPU-second, server $(per_msg echo) µs" \
-     "per echo, client CPU $(fig echo client) s for $(fig echo rate)/s × ${DURATION} s"
 echo
 echo "outputs: $OUT"
