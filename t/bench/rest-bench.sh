@@ -7,9 +7,12 @@
 #   t/bench/rest-bench.sh [--sqlite] [--pg] [-d SECONDS] [-c CONNECTIONS]
 #                         [--threads N] [-r ROUNDS]
 #
-# Each round runs return 200, the list and the login one after the other
-# (so that they share the machine's load of the moment); the table shows
-# the median of the rounds' ratios and of their requests/s.
+# Each round runs return 200, the list and the login one after the other,
+# in an order that turns from round to round (so that they share the
+# machine's load of the moment); the table shows the medians of the
+# rounds' requests/s and ratios, and nginx's CPU time per request (its
+# workers and their threads, from /proc), which depends much less on what
+# else runs on the machine.
 #
 # Builds nothing: run ./build.sh build first (it uses build/).  Without
 # --sqlite/--pg it runs both.  PostgreSQL: ARTHEXIS_BENCH_PG (a libpq
@@ -25,7 +28,7 @@ NGINX=${NGINX:-/usr/sbin/nginx}
 PORT=${ARTHEXIS_BENCH_PORT:-18090}
 DURATION=10
 CONNECTIONS=100
-THREADS=4
+THREADS=2
 ROUNDS=3
 ENGINES=()
 
@@ -200,14 +203,19 @@ bench_engine() {
     # warm-up, then rounds of the three targets
     wrk -t2 -c"$CONNECTIONS" -d2s "http://127.0.0.1:$PORT/nodes/list/" > /dev/null
 
-    local r b l g bc lc gc bases=() lists=() logins=() lratios=() gratios=()
+    local r t b l g bc lc gc bases=() lists=() logins=() lratios=() gratios=()
     local bcpus=() lcpus=() gcpus=()
 
     for r in $(seq "$ROUNDS"); do
-        read -r b bc <<< "$(rps "http://127.0.0.1:$PORT/return200")"
-        read -r l lc <<< "$(rps "http://127.0.0.1:$PORT/nodes/list/")"
-        read -r g gc <<< "$(rps -s "$ROOT/t/bench/rest-login.lua" \
-                               "http://127.0.0.1:$PORT/accounts/rfid-login/")"
+        # the order turns from round to round: none always runs first
+        for t in $(printf 'b\nl\ng\nb\nl\n' | sed -n "$(( (r - 1) % 3 + 1 )),+2p"); do
+            case $t in
+            b)  read -r b bc <<< "$(rps "http://127.0.0.1:$PORT/return200")" ;;
+            l)  read -r l lc <<< "$(rps "http://127.0.0.1:$PORT/nodes/list/")" ;;
+            g)  read -r g gc <<< "$(rps -s "$ROOT/t/bench/rest-login.lua" \
+                               "http://127.0.0.1:$PORT/accounts/rfid-login/")" ;;
+            esac
+        done
         bases+=("$b")
         lists+=("$l")
         logins+=("$g")
