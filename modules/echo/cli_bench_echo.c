@@ -13,8 +13,6 @@
  * per connection and sends nothing.
  */
 
-#include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -23,14 +21,12 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <sys/resource.h>
 
+#include <ax_bench.h>
 #include <ax_cli.h>
 #include <ax_wsclient.h>
 
 
-#define AX_BENCH_MAX_PIDS     64
-#define AX_BENCH_BUCKETS      (64 * 16)
 #define AX_BENCH_CONNECTING   512      /* handshakes in flight at most */
 
 
@@ -61,8 +57,7 @@ struct ax_bench_s {
     int               summary;
 
     /* the server's processes */
-    pid_t             pids[AX_BENCH_MAX_PIDS];
-    unsigned          npids;
+    ax_bench_pids_t   pids;
 
     /* state */
     ax_wsc_loop_t    *loop;
@@ -81,8 +76,7 @@ struct ax_bench_s {
     uint64_t          sent;
     uint64_t          echoed;
     uint64_t          mismatched;
-    uint64_t          hist[AX_BENCH_BUCKETS];
-    uint64_t          max_ns;
+    ax_bench_hist_t   hist;
 
     unsigned char    *payload;
     struct sockaddr_storage  addr;
@@ -100,13 +94,7 @@ static void ax_bench_on_message(ax_wsc_t *c, unsigned opcode,
 static void ax_bench_on_closed(ax_wsc_t *c);
 static void ax_bench_send(ax_bench_t *b, ax_wsc_t *c);
 static void ax_bench_run_for(ax_bench_t *b, double secs);
-static void ax_bench_record(ax_bench_t *b, uint64_t ns);
-static double ax_bench_percentile(ax_bench_t *b, double q);
-static int ax_bench_add_pid(ax_bench_t *b, const char *arg);
-static int ax_bench_cpu(ax_bench_t *b, double *user, double *sys);
 static long ax_bench_rss_kib(ax_bench_t *b);
-static double ax_bench_self_cpu(void);
-static const char *ax_bench_thousands(char *buf, double v);
 
 
 static const ax_wsc_handler_t  ax_bench_handler = {
@@ -210,7 +198,7 @@ ax_cli_bench_echo_main(int argc, char **argv)
         ax_bench_run_for(&b, 1.0);
         rss1 = ax_bench_rss_kib(&b);
 
-        if (b.npids) {
+        if (b.pids.n) {
             printf("  server RSS    %s KiB before, %s KiB with %u open: "
                    "%.2f KiB per connection\n",
                    ax_bench_thousands(n1, rss0), ax_bench_thousands(n2, rss1),
@@ -241,7 +229,7 @@ ax_cli_bench_echo_main(int argc, char **argv)
 
         sent0 = b.sent;
         echoed0 = b.echoed;
-        (void) ax_bench_cpu(&b, &u0, &s0);
+        (void) ax_bench_pids_cpu(&b.pids, &u0, &s0);
         self0 = ax_bench_self_cpu();
         t0 = (double) ax_wsc_now() / 1e9;
         b.measuring = 1;
@@ -250,7 +238,7 @@ ax_cli_bench_echo_main(int argc, char **argv)
 
         b.measuring = 0;
         t1 = (double) ax_wsc_now() / 1e9;
-        (void) ax_bench_cpu(&b, &u1, &s1);
+        (void) ax_bench_pids_cpu(&b.pids, &u1, &s1);
         self1 = ax_bench_self_cpu();
         rss1 = ax_bench_rss_kib(&b);
 
@@ -265,16 +253,16 @@ ax_cli_bench_echo_main(int argc, char **argv)
                ax_bench_thousands(n3, b.sent - sent0));
         printf("  latency       p50 %.3f ms, p90 %.3f ms, p99 %.3f ms, "
                "max %.3f ms\n",
-               ax_bench_percentile(&b, 0.50) / 1e6,
-               ax_bench_percentile(&b, 0.90) / 1e6,
-               ax_bench_percentile(&b, 0.99) / 1e6, b.max_ns / 1e6);
+               ax_bench_hist_percentile(&b.hist, 0.50) / 1e6,
+               ax_bench_hist_percentile(&b.hist, 0.90) / 1e6,
+               ax_bench_hist_percentile(&b.hist, 0.99) / 1e6, b.hist.max / 1e6);
 
-        if (b.npids) {
+        if (b.pids.n) {
             cpu = (u1 - u0) + (s1 - s0);
 
             printf("  server CPU    %.2f s (user %.2f, sys %.2f) in %u "
                    "process%s: %s echoes per server CPU-second\n",
-                   cpu, u1 - u0, s1 - s0, b.npids, b.npids > 1 ? "es" : "",
+                   cpu, u1 - u0, s1 - s0, b.pids.n, b.pids.n > 1 ? "es" : "",
                    cpu > 0 ? ax_bench_thousands(n1,
                                                 (b.echoed - echoed0) / cpu)
                            : "-");
@@ -294,8 +282,8 @@ ax_cli_bench_echo_main(int argc, char **argv)
                    b.open, b.failed, b.window, b.size, secs,
                    (unsigned long long) (b.echoed - echoed0),
                    (b.echoed - echoed0) / secs,
-                   ax_bench_percentile(&b, 0.50) / 1e6,
-                   ax_bench_percentile(&b, 0.99) / 1e6,
+                   ax_bench_hist_percentile(&b.hist, 0.50) / 1e6,
+                   ax_bench_hist_percentile(&b.hist, 0.99) / 1e6,
                    cpu, u1 - u0, s1 - s0,
                    cpu > 0 ? (b.echoed - echoed0) / cpu : 0.0,
                    self1 - self0, rss1);
@@ -423,7 +411,7 @@ ax_bench_options(ax_bench_t *b, int argc, char **argv)
     }
 
     while ((v = ax_cli_take_option(&argc, argv, "--server-pid"))) {
-        if (ax_bench_add_pid(b, v) != 0) {
+        if (ax_bench_pids_add(&b->pids, v) != 0) {
             goto invalid;
         }
     }
@@ -657,7 +645,7 @@ ax_bench_on_message(ax_wsc_t *c, unsigned opcode, unsigned char *data,
 
     if (b->measuring) {
         now = ax_wsc_now();
-        ax_bench_record(b, now > t ? now - t : 0);
+        ax_bench_hist_record(&b->hist, now > t ? now - t : 0);
     }
 
     if (b->sending && st->in_flight < b->window) {
@@ -736,250 +724,12 @@ ax_bench_run_for(ax_bench_t *b, double secs)
 }
 
 
-/* latency buckets: 16 per power of two of nanoseconds (about 4%) */
-
-static void
-ax_bench_record(ax_bench_t *b, uint64_t ns)
-{
-    unsigned  e, sub, i;
-
-    if (ns > b->max_ns) {
-        b->max_ns = ns;
-    }
-
-    if (ns < 16) {
-        i = ns;
-
-    } else {
-        e = 63 - __builtin_clzll(ns);
-        sub = (unsigned) (ns >> (e - 4)) & 0xf;
-        i = (e - 3) * 16 + sub;
-    }
-
-    if (i >= AX_BENCH_BUCKETS) {
-        i = AX_BENCH_BUCKETS - 1;
-    }
-
-    b->hist[i]++;
-}
-
-
-static double
-ax_bench_percentile(ax_bench_t *b, double q)
-{
-    unsigned  i, e, sub;
-    uint64_t  total, seen, target;
-
-    total = 0;
-
-    for (i = 0; i < AX_BENCH_BUCKETS; i++) {
-        total += b->hist[i];
-    }
-
-    if (total == 0) {
-        return 0;
-    }
-
-    target = (uint64_t) (q * total);
-    if (target == 0) {
-        target = 1;
-    }
-
-    seen = 0;
-
-    for (i = 0; i < AX_BENCH_BUCKETS; i++) {
-        seen += b->hist[i];
-
-        if (seen >= target) {
-            break;
-        }
-    }
-
-    if (i < 16) {
-        return i;
-    }
-
-    /* the middle of the bucket */
-    e = i / 16 + 3;
-    sub = i % 16;
-
-    return (double) (((uint64_t) (16 + sub) << (e - 4))
-                     + ((uint64_t) 1 << (e - 5)));
-}
-
-
-/* PID, or a list; a process with children stands for them */
-
-static int
-ax_bench_add_pid(ax_bench_t *b, const char *arg)
-{
-    int             found;
-    char            path[300], buf[512], *p, *end;
-    long            pid, ppid;
-    FILE           *f;
-    DIR            *dir;
-    struct dirent  *de;
-
-    p = (char *) arg;
-
-    while (*p) {
-        pid = strtol(p, &end, 10);
-
-        if (end == p || pid <= 0 || (*end && *end != ',')) {
-            return -1;
-        }
-
-        p = *end ? end + 1 : end;
-
-        found = 0;
-        dir = opendir("/proc");
-
-        while (dir && (de = readdir(dir)) != NULL) {
-            if (!isdigit((unsigned char) de->d_name[0])) {
-                continue;
-            }
-
-            snprintf(path, sizeof(path), "/proc/%s/stat", de->d_name);
-            f = fopen(path, "r");
-            if (f == NULL) {
-                continue;
-            }
-
-            if (fgets(buf, sizeof(buf), f) != NULL) {
-                /* pid (comm) state ppid: comm may hold spaces */
-                end = strrchr(buf, ')');
-
-                if (end && sscanf(end + 2, "%*c %ld", &ppid) == 1
-                    && ppid == pid && b->npids < AX_BENCH_MAX_PIDS)
-                {
-                    b->pids[b->npids++] = atoi(de->d_name);
-                    found = 1;
-                }
-            }
-
-            fclose(f);
-        }
-
-        if (dir) {
-            closedir(dir);
-        }
-
-        if (!found && b->npids < AX_BENCH_MAX_PIDS) {
-            b->pids[b->npids++] = pid;
-        }
-    }
-
-    return 0;
-}
-
-
-static int
-ax_bench_cpu(ax_bench_t *b, double *user, double *sys)
-{
-    char                path[64], buf[1024], *p;
-    long                hz;
-    unsigned            i;
-    FILE               *f;
-    unsigned long long  ut, st;
-
-    *user = 0;
-    *sys = 0;
-    hz = sysconf(_SC_CLK_TCK);
-
-    for (i = 0; i < b->npids; i++) {
-        snprintf(path, sizeof(path), "/proc/%d/stat", (int) b->pids[i]);
-
-        f = fopen(path, "r");
-        if (f == NULL) {
-            return -1;
-        }
-
-        p = fgets(buf, sizeof(buf), f);
-        fclose(f);
-
-        if (p == NULL || (p = strrchr(buf, ')')) == NULL) {
-            return -1;
-        }
-
-        /* fields 14 and 15 (utime, stime); the 3rd field follows ") " */
-
-        if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
-                   "%llu %llu", &ut, &st) != 2)
-        {
-            return -1;
-        }
-
-        *user += (double) ut / hz;
-        *sys += (double) st / hz;
-    }
-
-    return 0;
-}
-
+/* the server's resident memory, KiB */
 
 static long
 ax_bench_rss_kib(ax_bench_t *b)
 {
-    char      path[64];
-    long      total, pages, rss;
-    unsigned  i;
-    FILE     *f;
+    ax_bench_mem_t  m;
 
-    total = 0;
-
-    for (i = 0; i < b->npids; i++) {
-        snprintf(path, sizeof(path), "/proc/%d/statm", (int) b->pids[i]);
-
-        f = fopen(path, "r");
-        if (f == NULL) {
-            continue;
-        }
-
-        if (fscanf(f, "%ld %ld", &pages, &rss) == 2) {
-            total += rss * (sysconf(_SC_PAGESIZE) / 1024);
-        }
-
-        fclose(f);
-    }
-
-    return total;
-}
-
-
-static double
-ax_bench_self_cpu(void)
-{
-    struct rusage  ru;
-
-    getrusage(RUSAGE_SELF, &ru);
-
-    return ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6
-           + ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
-}
-
-
-static const char *
-ax_bench_thousands(char *buf, double v)
-{
-    int                 n, i, j, len;
-    char                tmp[32];
-    unsigned long long  u;
-
-    u = (unsigned long long) (v + 0.5);
-    len = snprintf(tmp, sizeof(tmp), "%llu", u);
-
-    j = 0;
-
-    for (i = 0; i < len; i++) {
-        n = len - i;
-        buf[j++] = tmp[i];
-
-        if (n > 1 && n % 3 == 1) {
-            buf[j++] = ',';
-        }
-    }
-
-    buf[j] = '\0';
-
-    return buf;
+    return ax_bench_pids_mem(&b->pids, &m) == 0 ? m.rss : 0;
 }
