@@ -255,7 +255,8 @@ ax_cli_bench_echo_main(int argc, char **argv)
                "max %.3f ms\n",
                ax_bench_hist_percentile(&b.hist, 0.50) / 1e6,
                ax_bench_hist_percentile(&b.hist, 0.90) / 1e6,
-               ax_bench_hist_percentile(&b.hist, 0.99) / 1e6, b.hist.max / 1e6);
+               ax_bench_hist_percentile(&b.hist, 0.99) / 1e6,
+               b.hist.max / 1e6);
 
         if (b.pids.n) {
             cpu = (u1 - u0) + (s1 - s0);
