@@ -450,7 +450,7 @@ die "unexpected export:\n$out" unless $out eq
     . "0000AAA3,,true\r\n0000AAA4,,true\r\n";
 # a second import updates the tags; a bad line writes nothing
 open $fh, '>', $csv or die;
-print $fh "rfid,user,blacklisted\n0000AAA2,pat,false\n0000AAA5,,false\n";
+print $fh "\xef\xbb\xbfrfid,user,blacklisted\n0000AAA2,pat,false\n0000AAA5,,false\n";
 close $fh;
 main::cli('rfid', 'import', $csv);
 open $fh, '>', $csv or die;
@@ -497,3 +497,17 @@ GET /admin/api/accounts/1/
 --- response_body eval
 [qq{{"detail":"POST required"}\n}, qq{{"detail":"not found"}\n},
  qq{{"detail":"rfid required"}\n}, qq{{"detail":"invalid RFID"}\n}]
+
+
+
+=== TEST 27: each accounts subcommand has --help
+--- init
+for my $cmd (qw(createuser rfid account vehicle)) {
+    my ($out, $rc) = main::arthexis_cli($cmd, '--help');
+    die "arthexis $cmd --help: exit $rc\n" if $rc;
+    die "arthexis $cmd --help: $out" unless $out =~ /^usage: arthexis $cmd /;
+}
+--- request
+GET /admin/api/users/
+--- response_body
+{"count":0,"page":1,"page_size":50,"results":[]}

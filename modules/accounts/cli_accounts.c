@@ -725,6 +725,11 @@ ax_cli_rfid_import(ax_db_t *db, const char *path)
 
     n = ax_cli_csv_record(f, fields, 4);
 
+    if (n > 0 && strncmp(fields[0], "\xef\xbb\xbf", 3) == 0) {
+        /* the byte order mark spreadsheets write */
+        memmove(fields[0], fields[0] + 3, strlen(fields[0] + 3) + 1);
+    }
+
     if (n != 3 || strcasecmp(ax_cli_trim(fields[0]), "rfid") != 0
         || strcasecmp(ax_cli_trim(fields[1]), "user") != 0
         || strcasecmp(ax_cli_trim(fields[2]), "blacklisted") != 0)
