@@ -34,6 +34,7 @@
 #define NGX_HTTP_ARTHEXIS_WS_RECV_SIZE      65536
 #define NGX_HTTP_ARTHEXIS_WS_READ_BUDGET    (16 * 65536)
 #define NGX_HTTP_ARTHEXIS_WS_OUT_MIN        1024
+#define NGX_HTTP_ARTHEXIS_WS_SCRATCH_SIZE   65536
 #define NGX_HTTP_ARTHEXIS_UPGRADE_REQUIRED  426
 
 
@@ -60,6 +61,8 @@ static ngx_int_t ngx_http_arthexis_ws_queue(ngx_http_arthexis_ws_t *ws,
 static ngx_int_t ngx_http_arthexis_ws_queue_close(ngx_http_arthexis_ws_t *ws,
     ngx_uint_t code, const char *reason);
 static void ngx_http_arthexis_ws_flush(ngx_http_arthexis_ws_t *ws);
+static ngx_int_t ngx_http_arthexis_ws_unscratch(ngx_http_arthexis_ws_t *ws);
+static void ngx_http_arthexis_ws_out_free(ngx_http_arthexis_ws_t *ws);
 static void ngx_http_arthexis_ws_defer(ngx_http_arthexis_ws_t *ws);
 static ngx_int_t ngx_http_arthexis_ws_check_end(ngx_http_arthexis_ws_t *ws);
 static void ngx_http_arthexis_ws_linger(ngx_http_arthexis_ws_t *ws);
@@ -75,6 +78,16 @@ static void ngx_http_arthexis_ws_free(void *p, void *ctx);
 static u_char      ngx_http_arthexis_ws_recv_buf[
                                           NGX_HTTP_ARTHEXIS_WS_RECV_SIZE];
 static ngx_uint_t  ngx_http_arthexis_ws_next_id;
+
+/*
+ * The output of one event (the replies to a read, a ping) is usually
+ * written at once: it is queued in this per-worker buffer, lent to one
+ * session at a time, and moves to memory of the session's own only when
+ * the socket does not take it all.
+ */
+static u_char                   ngx_http_arthexis_ws_scratch[
+                                    NGX_HTTP_ARTHEXIS_WS_SCRATCH_SIZE];
+static ngx_http_arthexis_ws_t  *ngx_http_arthexis_ws_scratch_owner;
 
 
 ngx_int_t
@@ -1106,6 +1119,19 @@ ngx_http_arthexis_ws_queue(ngx_http_arthexis_ws_t *ws, ngx_uint_t opcode,
     need = used + hlen + len;
 
     if (ws->out == NULL
+        && ngx_http_arthexis_ws_scratch_owner == NULL
+        && need <= NGX_HTTP_ARTHEXIS_WS_SCRATCH_SIZE)
+    {
+        /* borrow the worker's buffer until the next write */
+        ngx_http_arthexis_ws_scratch_owner = ws;
+        ws->out_scratch = 1;
+        ws->out = ngx_http_arthexis_ws_scratch;
+        ws->out_pos = ws->out;
+        ws->out_last = ws->out;
+        ws->out_size = NGX_HTTP_ARTHEXIS_WS_SCRATCH_SIZE;
+    }
+
+    if (ws->out == NULL
         || (size_t) (ws->out + ws->out_size - ws->out_last) < hlen + len)
     {
         if (ws->out != NULL && need <= ws->out_size) {
@@ -1128,9 +1154,7 @@ ngx_http_arthexis_ws_queue(ngx_http_arthexis_ws_t *ws, ngx_uint_t opcode,
                 ngx_memcpy(p, ws->out_pos, used);
             }
 
-            if (ws->out) {
-                ngx_free(ws->out);
-            }
+            ngx_http_arthexis_ws_out_free(ws);
 
             ws->out = p;
             ws->out_size = size;
@@ -1225,13 +1249,7 @@ ngx_http_arthexis_ws_flush(ngx_http_arthexis_ws_t *ws)
 
     /* all written: an idle session keeps no output buffer */
 
-    if (ws->out) {
-        ngx_free(ws->out);
-        ws->out = NULL;
-        ws->out_pos = NULL;
-        ws->out_last = NULL;
-        ws->out_size = 0;
-    }
+    ngx_http_arthexis_ws_out_free(ws);
 
     if (c->write->timer_set) {
         ngx_del_timer(c->write);
@@ -1240,6 +1258,14 @@ ngx_http_arthexis_ws_flush(ngx_http_arthexis_ws_t *ws)
     return;
 
 again:
+
+    /* what waits moves out of the worker's buffer */
+
+    if (ngx_http_arthexis_ws_unscratch(ws) != NGX_OK) {
+        ws->finalize = 1;
+        ws->abort = 1;
+        return;
+    }
 
     /* send_timeout counts from the last byte the client took */
 
@@ -1251,6 +1277,66 @@ again:
         ws->finalize = 1;
         ws->abort = 1;
     }
+}
+
+
+/* the output queue moves from the worker's buffer to the session's own */
+
+static ngx_int_t
+ngx_http_arthexis_ws_unscratch(ngx_http_arthexis_ws_t *ws)
+{
+    u_char  *p;
+    size_t   used, size;
+
+    if (!ws->out_scratch) {
+        return NGX_OK;
+    }
+
+    used = ws->out_last - ws->out_pos;
+
+    if (used == 0) {
+        ngx_http_arthexis_ws_out_free(ws);
+        return NGX_OK;
+    }
+
+    size = ngx_max(used, NGX_HTTP_ARTHEXIS_WS_OUT_MIN);
+
+    p = ngx_alloc(size, ws->connection->log);
+    if (p == NULL) {
+        ngx_http_arthexis_ws_out_free(ws);
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(p, ws->out_pos, used);
+
+    ngx_http_arthexis_ws_out_free(ws);
+
+    ws->out = p;
+    ws->out_pos = p;
+    ws->out_last = p + used;
+    ws->out_size = size;
+
+    return NGX_OK;
+}
+
+
+/* drops the output buffer: the session's, or the worker's it borrowed */
+
+static void
+ngx_http_arthexis_ws_out_free(ngx_http_arthexis_ws_t *ws)
+{
+    if (ws->out_scratch) {
+        ws->out_scratch = 0;
+        ngx_http_arthexis_ws_scratch_owner = NULL;
+
+    } else if (ws->out) {
+        ngx_free(ws->out);
+    }
+
+    ws->out = NULL;
+    ws->out_pos = NULL;
+    ws->out_last = NULL;
+    ws->out_size = 0;
 }
 
 
@@ -1518,12 +1604,7 @@ ngx_http_arthexis_ws_cleanup(ngx_http_arthexis_ws_t *ws)
 
     ax_ws_parser_free(&ws->parser);
 
-    if (ws->out) {
-        ngx_free(ws->out);
-        ws->out = NULL;
-        ws->out_pos = NULL;
-        ws->out_last = NULL;
-    }
+    ngx_http_arthexis_ws_out_free(ws);
 
     if (ws->handler->closed) {
         ws->handler->closed(ws);

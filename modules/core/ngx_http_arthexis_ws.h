@@ -87,8 +87,9 @@ struct ngx_http_arthexis_ws_s {
     ngx_http_arthexis_ws_conf_t           *conf;
     void                                  *data;     /* the app's */
 
-    /* output not yet written: [out_pos, out_last) of an ngx_alloc()'ed
-     * buffer of out_size bytes, freed once empty */
+    /* output not yet written: [out_pos, out_last) of a buffer of
+     * out_size bytes: the worker's (out_scratch) until the event's write,
+     * an ngx_alloc()'ed one while bytes wait, none once all is written */
     u_char                                *out;
     u_char                                *out_pos;
     u_char                                *out_last;
@@ -107,6 +108,7 @@ struct ngx_http_arthexis_ws_s {
     unsigned                               lingering:1;
     unsigned                               abort:1;     /* no lingering */
     unsigned                               eof:1;
+    unsigned                               out_scratch:1;
 
     ax_ws_parser_t                         parser;
 
