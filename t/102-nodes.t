@@ -4,6 +4,7 @@
 use lib 't/lib';
 use Test::Nginx::Socket 'no_plan';
 use Arthexis::Test;
+use POSIX ();
 
 repeat_each(1);
 no_shuffle();
@@ -297,3 +298,50 @@ main::arthexis_sql("INSERT INTO nodes_node (hostname, address, port, last_seen) 
  qr/^$/]
 --- response_headers eval
 ["Content-Length: 15354", "Content-Length: 15354", "Content-Length: 15354"]
+
+
+
+=== TEST 16: arthexis node --help
+--- init
+my ($out, $rc) = main::arthexis_cli('node', '--help');
+die "arthexis node --help: exit $rc: $out" if $rc || $out !~ /^usage: arthexis node register-self/;
+--- request
+GET /nodes/list/
+--- response_body
+{"nodes":[]}
+
+
+
+=== TEST 17: many lists at once on one pool thread (they share its turns)
+--- main_config
+    thread_pool rest_one threads=1;
+--- http_config
+    arthexis_database "$TEST_NGINX_ARTHEXIS_DATABASE";
+    arthexis_thread_pool rest_one;
+--- init
+main::ready();
+main::arthexis_sql("INSERT INTO nodes_node (hostname, address, port, last_seen) "
+    . "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
+    . "WHERE i < 100) SELECT 'node' || i || '.example.com', '10.0.0.1', "
+    . "8000, '2026-01-01T00:00:00Z' FROM n");
+my @pids;
+pipe(my $r, my $w) or die;
+for (1 .. 40) {
+    my $pid = fork // die "fork: $!";
+    if ($pid == 0) {
+        close $r;
+        my ($status, $body) = main::http_get('/nodes/list/', 10);
+        my $n = () = $body =~ /"hostname"/g;
+        syswrite $w, "$status $n\n";
+        POSIX::_exit(0);
+    }
+    push @pids, $pid;
+}
+close $w;
+my @lines = <$r>;
+waitpid $_, 0 for @pids;
+my @bad = grep { $_ ne "200 100\n" } @lines;
+die "concurrent lists: @bad" if @bad || @lines != 40;
+--- request
+GET /nodes/list/
+--- response_body_like: ^\{"nodes":\[\{"hostname":"node1\.example\.com",

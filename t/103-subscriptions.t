@@ -256,3 +256,14 @@ die "unexpected: $out" unless $out eq "1\tOk\t3 days\t\n";
 GET /subscriptions/products/
 --- response_body
 {"products":[{"id":1,"name":"Ok","description":"","renewal_period":3}]}
+
+
+
+=== TEST 12: arthexis product --help
+--- init
+my ($out, $rc) = main::arthexis_cli('product', '--help');
+die "arthexis product --help: exit $rc: $out" if $rc || $out !~ /^usage: arthexis product add NAME/;
+--- request
+GET /subscriptions/products/
+--- response_body
+{"products":[]}

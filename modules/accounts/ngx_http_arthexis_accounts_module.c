@@ -470,8 +470,10 @@ ngx_http_arthexis_rfid_login(ngx_http_request_t *r, json_t *input)
 
     *ngx_http_arthexis_admin_time(ngx_time(), ctx->now) = '\0';
 
-    return ngx_http_arthexis_job_request(r, ngx_http_arthexis_rfid_login_run,
-                                         NULL, ctx);
+    /* one short read: it may share a busy pool thread's turn */
+    return ngx_http_arthexis_job_request_batched(r,
+                                          ngx_http_arthexis_rfid_login_run,
+                                          NULL, ctx);
 }
 
 

@@ -59,6 +59,11 @@ struct ngx_http_arthexis_job_s {
     /* a failure to log on the event loop, set by run */
     ngx_uint_t                      err_level;
     char                            err[256];
+
+    /* may share a pool thread's turn with other such jobs when the
+     * threads are busy (see ngx_http_arthexis_job_request_batched) */
+    unsigned                        batch:1;
+    ngx_http_arthexis_job_t        *next;
 };
 
 
@@ -72,6 +77,18 @@ ngx_http_arthexis_job_t *ngx_http_arthexis_job_create(ngx_pool_t *pool,
 ngx_int_t ngx_http_arthexis_job_post(ngx_http_arthexis_job_t *job);
 ngx_int_t ngx_http_arthexis_job_request(ngx_http_request_t *r,
     ngx_http_arthexis_job_run_pt run, json_t *input, void *data);
+/*
+ * The same for short jobs (a few queries, no waiting on anything else):
+ * while every pool thread is busy, such jobs join the one queued before
+ * them, up to NGX_HTTP_ARTHEXIS_BATCH_MAX, and a thread runs them in turn,
+ * so that a loaded worker pays one hand-off (mutex, wake-up, eventfd) for
+ * several requests.  Set job->batch before ngx_http_arthexis_job_post()
+ * for the same with a job of one's own.
+ */
+ngx_int_t ngx_http_arthexis_job_request_batched(ngx_http_request_t *r,
+    ngx_http_arthexis_job_run_pt run, json_t *input, void *data);
+
+#define NGX_HTTP_ARTHEXIS_BATCH_MAX  16
 void ngx_http_arthexis_job_init_worker(ngx_cycle_t *cycle);
 ax_db_t *ngx_http_arthexis_db_open_sync(ngx_log_t *log);
 

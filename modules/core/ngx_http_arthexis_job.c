@@ -20,6 +20,30 @@ extern const size_t          ax_migrations_n;
 static ax_db_t *ngx_http_arthexis_thread_db(ngx_http_arthexis_job_t *job);
 static void ngx_http_arthexis_job_thread_handler(void *data, ngx_log_t *log);
 static void ngx_http_arthexis_job_event_handler(ngx_event_t *ev);
+static void ngx_http_arthexis_job_complete(ngx_http_arthexis_job_t *job);
+static ngx_int_t ngx_http_arthexis_job_request_as(ngx_http_request_t *r,
+    ngx_http_arthexis_job_run_pt run, json_t *input, void *data,
+    ngx_uint_t batch);
+static ngx_int_t ngx_http_arthexis_job_post_batch(
+    ngx_http_arthexis_job_t *job);
+static void ngx_http_arthexis_batch_thread_handler(void *data,
+    ngx_log_t *log);
+static void ngx_http_arthexis_batch_event_handler(ngx_event_t *ev);
+
+
+/* batchable jobs posted together as one thread task */
+typedef struct {
+    ngx_thread_task_t         *task;
+    ngx_http_arthexis_job_t   *first;
+    ngx_http_arthexis_job_t  **last;
+    ngx_uint_t                 n;
+    ngx_atomic_t               lock;      /* first, last, n, started */
+    ngx_uint_t                 started;   /* a thread has taken it */
+} ngx_http_arthexis_batch_t;
+
+
+/* the batch queued last and not yet taken by a thread (event loop only) */
+static ngx_http_arthexis_batch_t  *ngx_http_arthexis_open_batch;
 static void ngx_http_arthexis_warmup_run(ngx_http_arthexis_job_t *job,
     ax_db_t *db);
 static void ngx_http_arthexis_warmup_done(ngx_http_arthexis_job_t *job);
@@ -133,6 +157,10 @@ ngx_http_arthexis_job_post(ngx_http_arthexis_job_t *job)
         return NGX_ERROR;
     }
 
+    if (job->batch) {
+        return ngx_http_arthexis_job_post_batch(job);
+    }
+
     task = ngx_http_arthexis_job_task(job);
 
     if (ngx_thread_task_post(ngx_http_arthexis_pool, task) != NGX_OK) {
@@ -157,6 +185,23 @@ ngx_int_t
 ngx_http_arthexis_job_request(ngx_http_request_t *r,
     ngx_http_arthexis_job_run_pt run, json_t *input, void *data)
 {
+    return ngx_http_arthexis_job_request_as(r, run, input, data, 0);
+}
+
+
+ngx_int_t
+ngx_http_arthexis_job_request_batched(ngx_http_request_t *r,
+    ngx_http_arthexis_job_run_pt run, json_t *input, void *data)
+{
+    return ngx_http_arthexis_job_request_as(r, run, input, data, 1);
+}
+
+
+static ngx_int_t
+ngx_http_arthexis_job_request_as(ngx_http_request_t *r,
+    ngx_http_arthexis_job_run_pt run, json_t *input, void *data,
+    ngx_uint_t batch)
+{
     ngx_http_arthexis_job_t  *job;
 
     job = ngx_http_arthexis_job_create(r->pool, r->connection->log, run);
@@ -168,6 +213,7 @@ ngx_http_arthexis_job_request(ngx_http_request_t *r,
     job->request = r;
     job->input = input;
     job->data = data;
+    job->batch = batch;
 
     if (ngx_http_arthexis_job_post(job) != NGX_OK) {
         json_decref(input);
@@ -370,8 +416,13 @@ ngx_http_arthexis_job_db_error(ngx_http_arthexis_job_t *job, ax_db_t *db,
 static void
 ngx_http_arthexis_job_event_handler(ngx_event_t *ev)
 {
-    ngx_http_arthexis_job_t  *job = ev->data;
+    ngx_http_arthexis_job_complete(ev->data);
+}
 
+
+static void
+ngx_http_arthexis_job_complete(ngx_http_arthexis_job_t *job)
+{
     char                *body;
     json_t              *input;
     ngx_int_t            rc;
@@ -421,4 +472,117 @@ ngx_http_arthexis_job_event_handler(ngx_event_t *ev)
     json_decref(input);
 
     ngx_http_run_posted_requests(c);
+}
+
+
+/*
+ * Batches: while the batch queued last has not been taken by a thread
+ * (every thread is busy), a batchable job joins it instead of queueing a
+ * task of its own; the thread that takes it runs its jobs in turn, and one
+ * completion finishes them all.  The event loop appends and the thread
+ * takes under the batch's spinlock; everything else about a batch (the
+ * open batch pointer, its memory) belongs to the event loop.
+ */
+
+static ngx_int_t
+ngx_http_arthexis_job_post_batch(ngx_http_arthexis_job_t *job)
+{
+    ngx_uint_t                  joined;
+    ngx_thread_task_t          *task;
+    ngx_http_arthexis_batch_t  *b;
+
+    job->next = NULL;
+    b = ngx_http_arthexis_open_batch;
+
+    if (b != NULL && b->n < NGX_HTTP_ARTHEXIS_BATCH_MAX) {
+        ngx_spinlock(&b->lock, 1, 2048);
+
+        joined = !b->started;
+
+        if (joined) {
+            *b->last = job;
+            b->last = &job->next;
+            b->n++;
+        }
+
+        ngx_memory_barrier();
+        ngx_unlock(&b->lock);
+
+        if (joined) {
+            goto posted;
+        }
+    }
+
+    task = ngx_calloc(sizeof(ngx_thread_task_t)
+                      + sizeof(ngx_http_arthexis_batch_t), job->log);
+    if (task == NULL) {
+        return NGX_ERROR;
+    }
+
+    b = (ngx_http_arthexis_batch_t *) (task + 1);
+    b->task = task;
+    b->first = job;
+    b->last = &job->next;
+    b->n = 1;
+
+    task->ctx = b;
+    task->handler = ngx_http_arthexis_batch_thread_handler;
+    task->event.handler = ngx_http_arthexis_batch_event_handler;
+    task->event.data = b;
+
+    if (ngx_thread_task_post(ngx_http_arthexis_pool, task) != NGX_OK) {
+        ngx_free(task);
+        return NGX_ERROR;
+    }
+
+    ngx_http_arthexis_open_batch = b;
+
+posted:
+
+    if (job->request) {
+        job->request->main->blocked++;
+        job->request->main->count++;
+    }
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_arthexis_batch_thread_handler(void *data, ngx_log_t *log)
+{
+    ngx_http_arthexis_batch_t  *b = data;
+
+    ngx_http_arthexis_job_t  *job;
+
+    ngx_spinlock(&b->lock, 1, 2048);
+    b->started = 1;
+    ngx_memory_barrier();
+    ngx_unlock(&b->lock);
+
+    for (job = b->first; job; job = job->next) {
+        ngx_http_arthexis_job_thread_handler(job, log);
+    }
+}
+
+
+static void
+ngx_http_arthexis_batch_event_handler(ngx_event_t *ev)
+{
+    ngx_http_arthexis_batch_t  *b = ev->data;
+
+    ngx_http_arthexis_job_t  *job, *next;
+
+    if (ngx_http_arthexis_open_batch == b) {
+        ngx_http_arthexis_open_batch = NULL;
+    }
+
+    /* a job lives in its request's pool: take the next one first */
+
+    for (job = b->first; job; job = next) {
+        next = job->next;
+        ngx_http_arthexis_job_complete(job);
+    }
+
+    ngx_free(b->task);
 }

@@ -420,6 +420,7 @@ ngx_http_arthexis_nodes_list(ngx_http_request_t *r)
     job->request = r;
     job->data = ctx;
     job->done = ngx_http_arthexis_nodes_list_done;
+    job->batch = 1;
 
     if (ngx_http_arthexis_job_post(job) != NGX_OK) {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,

@@ -272,7 +272,7 @@ ngx_http_arthexis_subscriptions_handler(ngx_http_request_t *r)
     }
 
     if (name.len == 8) {
-        return ngx_http_arthexis_job_request(r,
+        return ngx_http_arthexis_job_request_batched(r,
                                              ngx_http_arthexis_products_run,
                                              NULL, NULL);
     }
@@ -287,7 +287,7 @@ ngx_http_arthexis_subscriptions_handler(ngx_http_request_t *r)
                                              "user_id required");
     }
 
-    return ngx_http_arthexis_job_request(r,
+    return ngx_http_arthexis_job_request_batched(r,
                                      ngx_http_arthexis_subscriptions_list_run,
                                      NULL, user_id);
 }
