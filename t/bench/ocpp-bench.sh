@@ -83,6 +83,7 @@ chmod 755 "$WORK"
 OUT=${KEEP:-$(mktemp -d /tmp/arthexis-ocpp-bench-out.XXXXXX)}
 mkdir -p "$OUT"
 PG_DIR=
+PG_DSN=
 
 cleanup() {
     [ -f "$WORK/logs/nginx.pid" ] && kill "$(cat "$WORK/logs/nginx.pid")" 2>/dev/null || true
@@ -98,9 +99,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# sets PG_DSN; in this shell, not in $(...), so that cleanup knows PG_DIR
 pg_start() {
     if [ -n "${ARTHEXIS_BENCH_PG:-}" ]; then
-        echo "$ARTHEXIS_BENCH_PG"
+        PG_DSN=$ARTHEXIS_BENCH_PG
         return
     fi
 
@@ -118,7 +120,7 @@ pg_start() {
     $run "$bin/pg_ctl" -D "$PG_DIR/data" -w -l "$PG_DIR/pg.log" \
         -o "-p 5432 -k $PG_DIR -c listen_addresses='' -c max_connections=$((2 * THREADS + 20))" \
         start > /dev/null
-    echo "host=$PG_DIR port=5432 user=$user dbname=postgres"
+    PG_DSN="host=$PG_DIR port=5432 user=$user dbname=postgres"
 }
 
 start_nginx() {
@@ -232,7 +234,8 @@ bench_engine() {
         dsn="sqlite:$WORK/bench.sqlite3"
         rm -f "$WORK"/bench.sqlite3*
     else
-        dsn=$(pg_start)
+        pg_start
+        dsn=$PG_DSN
         psql -X -q -d "$dsn" -c "SET client_min_messages = warning; DROP SCHEMA IF EXISTS bench CASCADE; CREATE SCHEMA bench;" > /dev/null
         dsn="$dsn options='-csearch_path=bench'"
     fi
