@@ -650,11 +650,21 @@ ngx_http_arthexis_ws_conn_read(ngx_event_t *rev)
 static void
 ngx_http_arthexis_ws_conn_write(ngx_event_t *wev)
 {
-    ngx_connection_t  *c;
+    ngx_connection_t        *c;
+    ngx_http_arthexis_ws_t  *ws;
 
     c = wev->data;
+    ws = c->data;
 
-    (void) ngx_http_arthexis_ws_on_write(c->data);
+    if (ws->out == NULL && !wev->timedout && !ws->finalize
+        && !ws->close_sent)
+    {
+        /* nothing waits: epoll reports the socket writable with every
+         * read event */
+        return;
+    }
+
+    (void) ngx_http_arthexis_ws_on_write(ws);
 }
 
 
