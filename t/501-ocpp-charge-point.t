@@ -346,3 +346,41 @@ $cp->close;
 --- request
 GET /ocpp/chargers/CP1/
 --- response_body_like: "log":\[\{"message":"> \[2,\\"hb-1\\",\\"Heartbeat\\",\{\}\]","time":"[^"]+"\},\{"message":"< \[3,\\"hb-1\\",\{\\"currentTime\\":
+
+
+
+=== TEST 19: one heartbeat batch writes last_heartbeat of every charger in it (37: statements of 32, 4 and 1 rows)
+--- init
+my @cps = map { Arthexis::OCPP->connect(sprintf 'HB%02d', $_) } 1 .. 37;
+my $answered = grep { my $r = $_->call('Heartbeat', {}); $r && $r->[0] == 3 } @cps;
+Test::More::is($answered, 37, 'every Heartbeat answered');
+$_->close for @cps;
+sleep 1.5;   # the batch is written a second after its first Heartbeat
+Test::More::is(main::arthexis_sql("SELECT count(*) FROM ocpp_charger "
+                                  . "WHERE charger_id LIKE 'HB%' "
+                                  . "AND last_heartbeat LIKE '2%Z'"),
+               "37\n", 'last_heartbeat of the 37 chargers in the database');
+Test::More::is(main::arthexis_sql("SELECT count(*) FROM ocpp_charger "
+                                  . "WHERE last_heartbeat IS NULL"),
+               "0\n", 'no charger left without it');
+--- request
+GET /ocpp/chargers/HB37/
+--- response_body_like: "lastHeartbeat":"\d{4}-[^"]+Z"
+
+
+
+=== TEST 20: a Heartbeat whose message id needs escaping gets valid JSON back
+--- init
+my $cp = Arthexis::OCPP->connect('CP1');
+for my $case (['a\u0001b', "a\x01b"], ['a\u0001\"b\\\\c', "a\x01\"b\\c"]) {
+    $cp->send_text(qq{[2,"$case->[0]","Heartbeat",{}]});
+    my $r = $cp->recv_message;
+    Test::More::ok($r, 'the answer is JSON: ' . ($cp->{last_text} // 'none'));
+    Test::More::is($r->[0], 3, 'a CALLRESULT');
+    Test::More::is($r->[1], $case->[1], 'with the id as sent');
+    Test::More::like($r->[2]{currentTime}, qr/Z$/, 'and currentTime');
+}
+$cp->close;
+--- request
+GET /ocpp/chargers/CP1/
+--- response_body_like: "lastHeartbeat":"\d{4}-[^"]+Z"

@@ -101,6 +101,19 @@ typedef struct {
 } ngx_http_arthexis_ocpp_shctx_t;
 
 
+/*
+ * A session's handle on its charger's record: the pointer stays valid
+ * while no record has been evicted since it was found (records are freed
+ * by eviction only, which counts them in sh->evicted), so a Heartbeat
+ * needs no walk of the rbtree.
+ */
+
+typedef struct {
+    ngx_http_arthexis_ocpp_charger_t  *charger;
+    ngx_uint_t                         evicted;   /* sh->evicted then */
+} ngx_http_arthexis_ocpp_zone_ref_t;
+
+
 typedef struct {
     ngx_http_arthexis_ocpp_shctx_t  *sh;
     ngx_slab_pool_t                 *shpool;
@@ -183,6 +196,7 @@ struct ngx_http_arthexis_ocpp_session_s {
     ngx_log_t                           *log;
     ngx_str_t                            id;          /* charger id */
     uint64_t                             session;
+    ngx_http_arthexis_ocpp_zone_ref_t    zref;        /* its record */
 
     ngx_uint_t                           jobs;        /* in the database */
     ngx_queue_t                          pending;     /* inbound, waiting */
@@ -214,9 +228,16 @@ ngx_int_t ngx_http_arthexis_ocpp_zone_attach(
 void ngx_http_arthexis_ocpp_zone_detach(ngx_http_arthexis_ocpp_zone_t *zone,
     ngx_str_t *id, uint64_t session);
 void ngx_http_arthexis_ocpp_zone_log(ngx_http_arthexis_ocpp_zone_t *zone,
-    ngx_str_t *id, u_char dir, u_char *text, size_t len);
+    ngx_http_arthexis_ocpp_zone_ref_t *ref, ngx_str_t *id, u_char dir,
+    u_char *text, size_t len);
+void ngx_http_arthexis_ocpp_zone_log_locked(
+    ngx_http_arthexis_ocpp_zone_t *zone, ngx_http_arthexis_ocpp_charger_t *ch,
+    u_char dir, u_char *text, size_t len);
 ngx_http_arthexis_ocpp_charger_t *ngx_http_arthexis_ocpp_zone_lookup(
     ngx_http_arthexis_ocpp_zone_t *zone, ngx_str_t *id);
+ngx_http_arthexis_ocpp_charger_t *ngx_http_arthexis_ocpp_zone_find(
+    ngx_http_arthexis_ocpp_zone_t *zone, ngx_http_arthexis_ocpp_zone_ref_t *ref,
+    ngx_str_t *id);
 void ngx_http_arthexis_ocpp_zone_lock(ngx_http_arthexis_ocpp_zone_t *zone);
 void ngx_http_arthexis_ocpp_zone_unlock(ngx_http_arthexis_ocpp_zone_t *zone);
 ngx_int_t ngx_http_arthexis_ocpp_zone_set_meter_values(

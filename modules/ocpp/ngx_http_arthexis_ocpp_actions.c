@@ -52,6 +52,8 @@ typedef struct {
 } ngx_http_arthexis_ocpp_action_def_t;
 
 
+static ngx_uint_t ngx_http_arthexis_ocpp_id_needs_no_escape(const char *id,
+    size_t len);
 static void ngx_http_arthexis_ocpp_heartbeat(
     ngx_http_arthexis_ocpp_session_t *s, ax_ocpp_msg_t *msg);
 static void ngx_http_arthexis_ocpp_action_job(ngx_http_arthexis_job_t *job,
@@ -257,6 +259,23 @@ failed:
 }
 
 
+/* a message id that goes into a JSON string as it is */
+
+static ngx_uint_t
+ngx_http_arthexis_ocpp_id_needs_no_escape(const char *id, size_t len)
+{
+    size_t  i;
+
+    for (i = 0; i < len; i++) {
+        if ((u_char) id[i] < 0x20 || id[i] == '"' || id[i] == '\\') {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
 static void
 ngx_http_arthexis_ocpp_heartbeat(ngx_http_arthexis_ocpp_session_t *s,
     ax_ocpp_msg_t *msg)
@@ -270,35 +289,44 @@ ngx_http_arthexis_ocpp_heartbeat(ngx_http_arthexis_ocpp_session_t *s,
     ms = ngx_http_arthexis_ocpp_now_ms();
     ngx_http_arthexis_ocpp_iso_time(ms, now);
 
+    /*
+     * the reply without a JSON round trip: [3,"id",{"currentTime":"..."}],
+     * logged with last_heartbeat under one lock
+     */
+
+    if (msg->id_len <= 40
+        && ngx_http_arthexis_ocpp_id_needs_no_escape(msg->id, msg->id_len))
+    {
+        p = ngx_snprintf((u_char *) text, sizeof(text),
+                         "[3,\"%*s\",{\"currentTime\":\"%s\"}]",
+                         msg->id_len, msg->id, now);
+
+        ngx_http_arthexis_ocpp_zone_lock(s->mcf->zone);
+
+        ch = ngx_http_arthexis_ocpp_zone_find(s->mcf->zone, &s->zref, &s->id);
+        if (ch) {
+            ch->last_heartbeat = ms;
+            ngx_http_arthexis_ocpp_zone_log_locked(s->mcf->zone, ch, '<',
+                                                   (u_char *) text,
+                                                   p - (u_char *) text);
+        }
+
+        ngx_http_arthexis_ocpp_zone_unlock(s->mcf->zone);
+
+        (void) ngx_http_arthexis_ws_send(s->ws, AX_WS_OP_TEXT,
+                                         (u_char *) text,
+                                         p - (u_char *) text);
+        goto batch;
+    }
+
     ngx_http_arthexis_ocpp_zone_lock(s->mcf->zone);
 
-    ch = ngx_http_arthexis_ocpp_zone_lookup(s->mcf->zone, &s->id);
+    ch = ngx_http_arthexis_ocpp_zone_find(s->mcf->zone, &s->zref, &s->id);
     if (ch) {
         ch->last_heartbeat = ms;
     }
 
     ngx_http_arthexis_ocpp_zone_unlock(s->mcf->zone);
-
-    /* the reply without a JSON round trip: [3,"id",{"currentTime":"..."}] */
-
-    if (msg->id_len <= 40) {
-        p = ngx_snprintf((u_char *) text, sizeof(text),
-                         "[3,\"%*s\",{\"currentTime\":\"%s\"}]",
-                         msg->id_len, msg->id, now);
-
-        if (ngx_strlchr((u_char *) msg->id, (u_char *) msg->id + msg->id_len,
-                        '"') == NULL
-            && ngx_strlchr((u_char *) msg->id,
-                           (u_char *) msg->id + msg->id_len, '\\') == NULL)
-        {
-            ngx_http_arthexis_ocpp_zone_log(s->mcf->zone, &s->id, '<',
-                                            (u_char *) text, p - (u_char *) text);
-            (void) ngx_http_arthexis_ws_send(s->ws, AX_WS_OP_TEXT,
-                                             (u_char *) text,
-                                             p - (u_char *) text);
-            goto batch;
-        }
-    }
 
     ngx_http_arthexis_ocpp_session_reply(s, msg->id, msg->id_len,
                                          json_pack("{s:s}", "currentTime",
@@ -355,7 +383,7 @@ batch:
         && !ngx_http_arthexis_ocpp_beat_flushing)
     {
         ngx_http_arthexis_ocpp_beat_ev.handler =
-                                   ngx_http_arthexis_ocpp_heartbeat_flush_handler;
+                              ngx_http_arthexis_ocpp_heartbeat_flush_handler;
         ngx_http_arthexis_ocpp_beat_ev.log = ngx_cycle->log;
         ngx_http_arthexis_ocpp_beat_ev.data =
                                          &ngx_http_arthexis_ocpp_beat_dummy;
@@ -469,30 +497,82 @@ ngx_http_arthexis_ocpp_flush_heartbeats(ngx_uint_t now)
 }
 
 
+/*
+ * One UPDATE for many chargers: "UPDATE ... FROM (VALUES ($1, $2), ...)",
+ * the same SQL on both engines (VALUES names its columns column1,
+ * column2 on both; SQLite has UPDATE FROM since 3.33).  A batch is cut
+ * into statements of 256, 32, 4 and 1 rows, so that four texts cover
+ * every size and stay in the engines' caches of prepared statements.
+ */
+
+#define NGX_HTTP_ARTHEXIS_OCPP_BEAT_ROWS  256
+
 static void
 ngx_http_arthexis_ocpp_heartbeat_run(ngx_http_arthexis_job_t *job,
     ax_db_t *db)
 {
     int                             rc;
-    char                            when[32];
-    ngx_uint_t                      i;
+    u_char                         *sql, *p;
+    ngx_uint_t                      i, j, n, k;
     ngx_array_t                    *beats = job->data;
-    ax_db_param_t                   p[2];
+    ax_db_param_t                  *params;
     ngx_http_arthexis_ocpp_beat_t  *beat;
+
+    static const char               head[] =
+        "UPDATE ocpp_charger SET last_heartbeat = v.column2 FROM (VALUES ";
+    static const char               tail[] =
+        ") AS v WHERE ocpp_charger.charger_id = v.column1";
+
+    static ngx_uint_t               sizes[] = {
+        NGX_HTTP_ARTHEXIS_OCPP_BEAT_ROWS, 32, 4, 1
+    };
+
+    char                            when[NGX_HTTP_ARTHEXIS_OCPP_BEAT_ROWS][32];
 
     beat = beats->elts;
 
+    sql = malloc(sizeof(head) + sizeof(tail)
+                 + NGX_HTTP_ARTHEXIS_OCPP_BEAT_ROWS * sizeof(", ($999, $999)"));
+    params = malloc(2 * NGX_HTTP_ARTHEXIS_OCPP_BEAT_ROWS
+                    * sizeof(ax_db_param_t));
+
+    if (sql == NULL || params == NULL) {
+        free(sql);
+        free(params);
+        job->status = NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return;
+    }
+
     rc = ax_db_begin(db);
 
-    for (i = 0; rc == AX_DB_OK && i < beats->nelts; i++) {
-        ngx_http_arthexis_ocpp_iso_time(beat[i].at, when);
+    for (i = 0, k = 0; rc == AX_DB_OK && i < beats->nelts; i += n) {
 
-        ax_db_set_text(&p[0], ngx_strlen(when), when);
-        ax_db_set_text(&p[1], beat[i].charger.len, beat[i].charger.data);
+        while (beats->nelts - i < sizes[k]) {
+            k++;
+        }
 
-        rc = ax_db_query(db, "UPDATE ocpp_charger SET last_heartbeat = $1 "
-                             "WHERE charger_id = $2", p, 2, NULL);
+        n = sizes[k];
+
+        p = ngx_cpymem(sql, head, sizeof(head) - 1);
+
+        for (j = 0; j < n; j++) {
+            p = ngx_sprintf(p, "%s($%ui, $%ui)", j ? ", " : "",
+                            2 * j + 1, 2 * j + 2);
+
+            ngx_http_arthexis_ocpp_iso_time(beat[i + j].at, when[j]);
+
+            ax_db_set_text(&params[2 * j], beat[i + j].charger.len,
+                           beat[i + j].charger.data);
+            ax_db_set_text(&params[2 * j + 1], ngx_strlen(when[j]), when[j]);
+        }
+
+        p = ngx_cpymem(p, tail, sizeof(tail));
+
+        rc = ax_db_query(db, (char *) sql, params, 2 * n, NULL);
     }
+
+    free(sql);
+    free(params);
 
     if (rc == AX_DB_OK) {
         rc = ax_db_commit(db);
@@ -640,7 +720,7 @@ ngx_http_arthexis_ocpp_apply(ngx_http_arthexis_ocpp_session_t *s,
 
     ngx_http_arthexis_ocpp_zone_lock(s->mcf->zone);
 
-    ch = ngx_http_arthexis_ocpp_zone_lookup(s->mcf->zone, &s->id);
+    ch = ngx_http_arthexis_ocpp_zone_find(s->mcf->zone, &s->zref, &s->id);
 
     if (ch == NULL) {
         ngx_http_arthexis_ocpp_zone_unlock(s->mcf->zone);

@@ -220,7 +220,7 @@ static ngx_http_module_t  ngx_http_arthexis_ocpp_module_ctx = {
     NULL,                                     /* create server configuration */
     NULL,                                     /* merge server configuration */
 
-    ngx_http_arthexis_ocpp_create_loc_conf,   /* create location configuration */
+    ngx_http_arthexis_ocpp_create_loc_conf,   /* create location config */
     ngx_http_arthexis_ocpp_merge_loc_conf     /* merge location configuration */
 };
 

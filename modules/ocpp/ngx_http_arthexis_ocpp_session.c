@@ -485,7 +485,8 @@ ngx_http_arthexis_ocpp_message(ngx_http_arthexis_ws_t *ws, ngx_uint_t opcode,
         return;
     }
 
-    ngx_http_arthexis_ocpp_zone_log(s->mcf->zone, &s->id, '>', data, len);
+    ngx_http_arthexis_ocpp_zone_log(s->mcf->zone, &s->zref, &s->id, '>', data,
+                                    len);
 
     if (s->jobs == 0 && ngx_queue_empty(&s->pending)) {
         ngx_http_arthexis_ocpp_process(s, data, len);
@@ -687,7 +688,7 @@ ngx_http_arthexis_ocpp_send_text(ngx_http_arthexis_ocpp_session_t *s,
         return;
     }
 
-    ngx_http_arthexis_ocpp_zone_log(s->mcf->zone, &s->id, '<',
+    ngx_http_arthexis_ocpp_zone_log(s->mcf->zone, &s->zref, &s->id, '<',
                                     (u_char *) text, len);
 
     (void) ngx_http_arthexis_ws_send(s->ws, AX_WS_OP_TEXT, (u_char *) text,

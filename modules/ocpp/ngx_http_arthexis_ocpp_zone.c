@@ -283,6 +283,23 @@ ngx_http_arthexis_ocpp_zone_lookup(ngx_http_arthexis_ocpp_zone_t *zone,
 }
 
 
+/* the same through a session's handle; the zone's lock must be held */
+
+ngx_http_arthexis_ocpp_charger_t *
+ngx_http_arthexis_ocpp_zone_find(ngx_http_arthexis_ocpp_zone_t *zone,
+    ngx_http_arthexis_ocpp_zone_ref_t *ref, ngx_str_t *id)
+{
+    if (ref->charger != NULL && ref->evicted == zone->sh->evicted) {
+        return ref->charger;
+    }
+
+    ref->charger = ngx_http_arthexis_ocpp_zone_lookup(zone, id);
+    ref->evicted = zone->sh->evicted;
+
+    return ref->charger;
+}
+
+
 void
 ngx_http_arthexis_ocpp_zone_lock(ngx_http_arthexis_ocpp_zone_t *zone)
 {
@@ -512,13 +529,34 @@ ngx_http_arthexis_ocpp_zone_init_worker(ngx_cycle_t *cycle,
 
 void
 ngx_http_arthexis_ocpp_zone_log(ngx_http_arthexis_ocpp_zone_t *zone,
-    ngx_str_t *id, u_char dir, u_char *text, size_t len)
+    ngx_http_arthexis_ocpp_zone_ref_t *ref, ngx_str_t *id, u_char dir,
+    u_char *text, size_t len)
 {
-    u_char                             hdr[NGX_HTTP_ARTHEXIS_OCPP_LOG_HDR];
-    size_t                             need, size, old;
-    uint32_t                           n;
-    int64_t                            now;
     ngx_http_arthexis_ocpp_charger_t  *ch;
+
+    ngx_shmtx_lock(&zone->shpool->mutex);
+
+    ch = ngx_http_arthexis_ocpp_zone_find(zone, ref, id);
+
+    if (ch != NULL) {
+        ngx_http_arthexis_ocpp_zone_log_locked(zone, ch, dir, text, len);
+    }
+
+    ngx_shmtx_unlock(&zone->shpool->mutex);
+}
+
+
+/* the same with the lock held and the record found */
+
+void
+ngx_http_arthexis_ocpp_zone_log_locked(ngx_http_arthexis_ocpp_zone_t *zone,
+    ngx_http_arthexis_ocpp_charger_t *ch, u_char dir, u_char *text,
+    size_t len)
+{
+    u_char    hdr[NGX_HTTP_ARTHEXIS_OCPP_LOG_HDR];
+    size_t    need, size, old;
+    int64_t   now;
+    uint32_t  n;
 
     size = zone->log_size;
 
@@ -533,15 +571,6 @@ ngx_http_arthexis_ocpp_zone_log(ngx_http_arthexis_ocpp_zone_t *zone,
     ngx_memcpy(hdr, &n, 4);
     hdr[4] = dir;
     ngx_memcpy(hdr + 5, &now, 8);
-
-    ngx_shmtx_lock(&zone->shpool->mutex);
-
-    ch = ngx_http_arthexis_ocpp_zone_lookup(zone, id);
-
-    if (ch == NULL) {
-        ngx_shmtx_unlock(&zone->shpool->mutex);
-        return;
-    }
 
     ch->last_seen = now;
 
@@ -563,8 +592,6 @@ ngx_http_arthexis_ocpp_zone_log(ngx_http_arthexis_ocpp_zone_t *zone,
                                        + NGX_HTTP_ARTHEXIS_OCPP_LOG_HDR)
                                       % size, text, len);
     ch->log_used += need;
-
-    ngx_shmtx_unlock(&zone->shpool->mutex);
 }
 
 
