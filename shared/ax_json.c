@@ -130,7 +130,8 @@ ax_json_from_form(const unsigned char *p, size_t len)
     const unsigned char  *end;
 
     obj = json_object();
-    buf = malloc(len + 2);    /* the text, a NUL after the key and one after the value */
+    /* the text, a NUL after the key and one after the value */
+    buf = malloc(len + 2);
 
     if (obj == NULL || buf == NULL) {
         goto failed;
