@@ -245,6 +245,11 @@ ax_db_begin(ax_db_t *db)
     int        rc;
     long long  changes;
 
+    if (db->group) {
+        /* a unit of a group: it runs in the group's transaction */
+        return ax_db_tx_check(db);
+    }
+
     if (db->tx != AX_DB_TX_NONE) {
         return ax_db_set_error(db, AX_DB_ERROR,
                                "a transaction is already in progress");
@@ -267,6 +272,11 @@ ax_db_commit(ax_db_t *db)
 {
     int        rc;
     long long  changes;
+
+    if (db->group) {
+        /* committed with the group */
+        return ax_db_tx_check(db);
+    }
 
     switch (db->tx) {
 
@@ -306,6 +316,12 @@ ax_db_rollback(ax_db_t *db)
         return AX_DB_OK;
     }
 
+    if (db->group) {
+        /* one unit cannot be undone alone: the whole group will be */
+        db->tx = AX_DB_TX_FAILED;
+        return AX_DB_OK;
+    }
+
     changes = db->changes;
     rc = db->driver->rollback(db);
     db->changes = changes;
@@ -319,6 +335,41 @@ int
 ax_db_in_transaction(ax_db_t *db)
 {
     return db->tx != AX_DB_TX_NONE;
+}
+
+
+int
+ax_db_group_begin(ax_db_t *db)
+{
+    int  rc;
+
+    rc = ax_db_begin(db);
+
+    if (rc == AX_DB_OK) {
+        db->group = 1;
+    }
+
+    return rc;
+}
+
+
+int
+ax_db_group_commit(ax_db_t *db)
+{
+    if (!db->group) {
+        return ax_db_set_error(db, AX_DB_ERROR, "no group in progress");
+    }
+
+    db->group = 0;
+
+    return ax_db_commit(db);
+}
+
+
+int
+ax_db_group_failed(ax_db_t *db)
+{
+    return db->group && db->tx == AX_DB_TX_FAILED;
 }
 
 

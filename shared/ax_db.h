@@ -222,6 +222,21 @@ int ax_db_rollback(ax_db_t *db);
 /* 1 inside ax_db_begin() .. ax_db_commit()/ax_db_rollback() */
 int ax_db_in_transaction(ax_db_t *db);
 
+/*
+ * Group commit: one transaction for several units of work that were each
+ * written for a transaction of their own.  ax_db_group_begin() opens it
+ * (as ax_db_begin()); until ax_db_group_commit(), the units'
+ * ax_db_begin() and ax_db_commit() do nothing (they fail once the group
+ * failed), and ax_db_rollback() cannot undo one unit alone: it marks the
+ * group failed, as a failed statement does.  ax_db_group_failed() tells
+ * whether the group is still good; ax_db_group_commit() commits it all,
+ * or rolls it all back and fails when a unit failed.  The caller then
+ * runs each unit again in its own transaction.
+ */
+int ax_db_group_begin(ax_db_t *db);
+int ax_db_group_commit(ax_db_t *db);
+int ax_db_group_failed(ax_db_t *db);
+
 /* The message of the last failure, never NULL ("" before any). */
 const char *ax_db_errmsg(ax_db_t *db);
 
@@ -307,6 +322,7 @@ struct ax_db_s {
     void                  *conn;        /* the driver's state */
     int                    timeout_ms;
     ax_db_tx_e             tx;
+    unsigned               group:1;     /* inside ax_db_group_begin() */
     long long              changes;
     char                   errmsg[AX_DB_ERRLEN];
 };

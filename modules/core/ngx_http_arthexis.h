@@ -63,6 +63,13 @@ struct ngx_http_arthexis_job_s {
     /* may share a pool thread's turn with other such jobs when the
      * threads are busy (see ngx_http_arthexis_job_request_batched) */
     unsigned                        batch:1;
+
+    /* with batch: also shares one database transaction with the other
+     * group jobs of its batch (group commit, ax_db_group_begin()).  When
+     * that transaction fails, run is called again, alone: it must set
+     * its whole outcome each time, and its own transaction (if any) is
+     * ax_db_begin() .. ax_db_commit() as usual */
+    unsigned                        group:1;
     ngx_http_arthexis_job_t        *next;
 };
 

@@ -17,6 +17,17 @@ extern const ax_migration_t  ax_migrations[];
 extern const size_t          ax_migrations_n;
 
 
+/* batchable jobs posted together as one thread task */
+typedef struct {
+    ngx_thread_task_t         *task;
+    ngx_http_arthexis_job_t   *first;
+    ngx_http_arthexis_job_t  **last;
+    ngx_uint_t                 n;
+    ngx_atomic_t               lock;      /* first, last, n, started */
+    ngx_uint_t                 started;   /* a thread has taken it */
+} ngx_http_arthexis_batch_t;
+
+
 static ax_db_t *ngx_http_arthexis_thread_db(ngx_http_arthexis_job_t *job);
 static void ngx_http_arthexis_job_thread_handler(void *data, ngx_log_t *log);
 static void ngx_http_arthexis_job_event_handler(ngx_event_t *ev);
@@ -28,18 +39,10 @@ static ngx_int_t ngx_http_arthexis_job_post_batch(
     ngx_http_arthexis_job_t *job);
 static void ngx_http_arthexis_batch_thread_handler(void *data,
     ngx_log_t *log);
+static ngx_int_t ngx_http_arthexis_batch_run_group(
+    ngx_http_arthexis_batch_t *b, ngx_log_t *log);
+static void ngx_http_arthexis_job_reset(ngx_http_arthexis_job_t *job);
 static void ngx_http_arthexis_batch_event_handler(ngx_event_t *ev);
-
-
-/* batchable jobs posted together as one thread task */
-typedef struct {
-    ngx_thread_task_t         *task;
-    ngx_http_arthexis_job_t   *first;
-    ngx_http_arthexis_job_t  **last;
-    ngx_uint_t                 n;
-    ngx_atomic_t               lock;      /* first, last, n, started */
-    ngx_uint_t                 started;   /* a thread has taken it */
-} ngx_http_arthexis_batch_t;
 
 
 /* the batch queued last and not yet taken by a thread (event loop only) */
@@ -553,6 +556,7 @@ ngx_http_arthexis_batch_thread_handler(void *data, ngx_log_t *log)
 {
     ngx_http_arthexis_batch_t  *b = data;
 
+    ngx_uint_t                grouped;
     ngx_http_arthexis_job_t  *job;
 
     ngx_spinlock(&b->lock, 1, 2048);
@@ -560,9 +564,109 @@ ngx_http_arthexis_batch_thread_handler(void *data, ngx_log_t *log)
     ngx_memory_barrier();
     ngx_unlock(&b->lock);
 
+    grouped = (ngx_http_arthexis_batch_run_group(b, log) == NGX_OK);
+
     for (job = b->first; job; job = job->next) {
-        ngx_http_arthexis_job_thread_handler(job, log);
+        if (!(grouped && job->group)) {
+            ngx_http_arthexis_job_thread_handler(job, log);
+        }
     }
+}
+
+
+/*
+ * Group commit: the batch's group jobs in one transaction, so that one
+ * COMMIT (one fsync) serves them all.  NGX_DECLINED when there is no
+ * group, or when it failed and was rolled back: then each job runs alone.
+ */
+
+static ngx_int_t
+ngx_http_arthexis_batch_run_group(ngx_http_arthexis_batch_t *b,
+    ngx_log_t *log)
+{
+    int                       rc;
+    char                      why[128];
+    ax_db_t                  *db;
+    ngx_uint_t                n;
+    ngx_http_arthexis_job_t  *job, *first;
+
+    n = 0;
+    first = NULL;
+
+    for (job = b->first; job; job = job->next) {
+        if (job->group) {
+            first = first ? first : job;
+            n++;
+        }
+    }
+
+    if (n < 2) {
+        return NGX_DECLINED;
+    }
+
+    db = ngx_http_arthexis_thread_db(first);
+
+    if (db == NULL || ax_db_group_begin(db) != AX_DB_OK) {
+        return NGX_DECLINED;
+    }
+
+    why[0] = '\0';
+
+    for (job = b->first; job; job = job->next) {
+        if (!job->group) {
+            continue;
+        }
+
+        job->run(job, db);
+
+        if (ax_db_group_failed(db)) {
+            ngx_cpystrn((u_char *) why, (u_char *) ax_db_errmsg(db),
+                        sizeof(why));
+            break;
+        }
+    }
+
+    rc = ax_db_group_commit(db);
+
+    if (rc != AX_DB_OK) {
+        /* the pool threads may log, as nginx's own do */
+        ngx_log_error(NGX_LOG_WARN, log, 0,
+                      "arthexis: %ui jobs that shared a transaction run "
+                      "again one by one: %s", n,
+                      why[0] ? why : ax_db_errmsg(db));
+
+        for (job = b->first; job; job = job->next) {
+            if (job->group) {
+                ngx_http_arthexis_job_reset(job);
+            }
+        }
+
+        return NGX_DECLINED;
+    }
+
+    for (job = b->first; job; job = job->next) {
+        if (job->group && job->status == 0) {
+            ngx_http_arthexis_job_detail(job, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                         "no reply");
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+/* a group job's outcome is forgotten before it runs again */
+
+static void
+ngx_http_arthexis_job_reset(ngx_http_arthexis_job_t *job)
+{
+    free(job->body);
+
+    job->body = NULL;
+    job->body_len = 0;
+    job->status = 0;
+    job->err_level = NGX_LOG_ERR;
+    job->err[0] = '\0';
 }
 
 

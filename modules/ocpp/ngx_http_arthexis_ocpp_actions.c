@@ -237,6 +237,10 @@ ngx_http_arthexis_ocpp_dispatch(ngx_http_arthexis_ocpp_session_t *s,
     job->data = a;
     job->done = ngx_http_arthexis_ocpp_action_done;
 
+    /* concurrent chargers' messages share a thread's turn and a commit */
+    job->batch = 1;
+    job->group = 1;
+
     if (ngx_http_arthexis_job_post(job) != NGX_OK) {
         ngx_http_arthexis_ocpp_session_error(s, a->id, a->id_len,
                                              "InternalError",
@@ -647,6 +651,16 @@ ngx_http_arthexis_ocpp_action_job(ngx_http_arthexis_job_t *job, ax_db_t *db)
 {
     ngx_http_arthexis_ocpp_action_t  *a = job->data;
 
+    /* a second run, after a failed group commit, starts afresh */
+
+    json_decref(a->reply);
+    a->reply = NULL;
+    a->error = NULL;
+    a->transaction_id = 0;
+    a->connector = 0;
+    a->started = 0;
+    a->stopped = 0;
+
     a->run(a, db);
 
     if (a->error != NULL) {
@@ -900,28 +914,13 @@ static json_t *
 ngx_http_arthexis_ocpp_id_tag_info(ngx_http_arthexis_ocpp_action_t *a,
     ax_db_t *db, const char *tag, int start, int *rc)
 {
-    char           code[24], now[32];
+    char           code[24];
     size_t         i, len;
     json_t        *info;
     int64_t        expires;
     ax_db_res_t   *res;
     const char    *status, *expiry, *parent;
     ax_db_param_t  p[2];
-
-    ax_db_set_text(&p[0], a->charger.len, a->charger.data);
-
-    *rc = ax_db_query(db, "SELECT require_rfid FROM ocpp_charger "
-                          "WHERE charger_id = $1", p, 1, &res);
-    if (*rc != AX_DB_OK) {
-        return NULL;
-    }
-
-    if (ax_db_res_rows(res) == 0 || !ax_db_res_int(res, 0, 0)) {
-        ax_db_res_free(res);
-        return json_pack("{s:s}", "status", "Accepted");
-    }
-
-    ax_db_res_free(res);
 
     /* stored upper-case: matching ignores case */
 
@@ -933,37 +932,47 @@ ngx_http_arthexis_ocpp_id_tag_info(ngx_http_arthexis_ocpp_action_t *a,
 
     code[len] = '\0';
 
-    ax_db_set_text(&p[0], len, code);
+    /* the charger's require_rfid and the tag, in one round trip */
+
+    ax_db_set_text(&p[0], a->charger.len, a->charger.data);
+    ax_db_set_text(&p[1], len, code);
 
     *rc = ax_db_query(db,
-              "SELECT r.blacklisted, r.user_id, r.expires_at, "
-              "r.parent_id_tag, a.credits_kwh - a.total_kwh_spent "
-              "FROM accounts_rfid r "
+              "SELECT c.require_rfid, r.code, r.blacklisted, r.user_id, "
+              "r.expires_at, r.parent_id_tag, "
+              "a.credits_kwh - a.total_kwh_spent "
+              "FROM ocpp_charger c "
+              "LEFT JOIN accounts_rfid r ON r.code = $2 "
               "LEFT JOIN accounts_account a ON a.user_id = r.user_id "
-              "WHERE r.code = $1", p, 1, &res);
+              "WHERE c.charger_id = $1", p, 2, &res);
     if (*rc != AX_DB_OK) {
         return NULL;
+    }
+
+    if (ax_db_res_rows(res) == 0 || !ax_db_res_int(res, 0, 0)) {
+        ax_db_res_free(res);
+        return json_pack("{s:s}", "status", "Accepted");
     }
 
     expiry = NULL;
     parent = NULL;
 
-    if (ax_db_res_rows(res) == 0) {
+    if (ax_db_res_is_null(res, 0, 1)) {
         status = "Invalid";
 
-    } else if (ax_db_res_int(res, 0, 0)) {
+    } else if (ax_db_res_int(res, 0, 2)) {
         /* blacklisted (and detached from its user, as in the seed) */
         status = "Blocked";
 
-    } else if (ax_db_res_is_null(res, 0, 1)) {
+    } else if (ax_db_res_is_null(res, 0, 3)) {
         /* a tag nobody owns */
         status = "Invalid";
 
     } else {
         status = "Accepted";
 
-        expiry = ax_db_res_value(res, 0, 2, NULL);
-        parent = ax_db_res_value(res, 0, 3, NULL);
+        expiry = ax_db_res_value(res, 0, 4, NULL);
+        parent = ax_db_res_value(res, 0, 5, NULL);
 
         if (expiry != NULL
             && ax_ocpp_time_parse(expiry, ngx_strlen(expiry), 1,
@@ -972,8 +981,8 @@ ngx_http_arthexis_ocpp_id_tag_info(ngx_http_arthexis_ocpp_action_t *a,
         {
             status = "Expired";
 
-        } else if (!ax_db_res_is_null(res, 0, 4)
-                   && ax_db_res_int(res, 0, 4) <= 0)
+        } else if (!ax_db_res_is_null(res, 0, 6)
+                   && ax_db_res_int(res, 0, 6) <= 0)
         {
             /* the account has no energy credit left */
             status = "Blocked";
@@ -998,6 +1007,7 @@ ngx_http_arthexis_ocpp_id_tag_info(ngx_http_arthexis_ocpp_action_t *a,
 
     /* one running transaction per tag across the chargers */
 
+    ax_db_set_text(&p[0], len, code);
     ax_db_set_text(&p[1], a->charger.len, a->charger.data);
 
     *rc = ax_db_query(db, "SELECT id FROM ocpp_transaction "
@@ -1014,11 +1024,16 @@ ngx_http_arthexis_ocpp_id_tag_info(ngx_http_arthexis_ocpp_action_t *a,
 
     ax_db_res_free(res);
 
-    (void) now;
-
     return info;
 }
 
+
+/*
+ * The check and the row in one transaction (on SQLite, BEGIN IMMEDIATE
+ * also makes the ConcurrentTx check and the insert atomic); under load it
+ * is part of a group commit.  A refusal ends it with a commit too, as it
+ * wrote nothing: a rollback would undo the other chargers' group.
+ */
 
 static void
 ngx_http_arthexis_ocpp_start(ngx_http_arthexis_ocpp_action_t *a, ax_db_t *db)
@@ -1052,7 +1067,13 @@ ngx_http_arthexis_ocpp_start(ngx_http_arthexis_ocpp_action_t *a, ax_db_t *db)
 
     if (ngx_strcmp(status, "Accepted") != 0) {
         /* refused: no transaction row */
-        (void) ax_db_rollback(db);
+
+        if (ax_db_commit(db) != AX_DB_OK) {
+            json_decref(info);
+            ngx_http_arthexis_ocpp_db_failed(a);
+            return;
+        }
+
         a->reply = json_pack("{s:i, s:o}", "transactionId", 0,
                              "idTagInfo", info);
         return;
@@ -1076,16 +1097,18 @@ ngx_http_arthexis_ocpp_start(ngx_http_arthexis_ocpp_action_t *a, ax_db_t *db)
         ax_db_set_null(&p[6]);
     }
 
-    /* a replayed StartTransaction gets the transactionId it got before */
-
     rc = ax_db_query(db, "INSERT INTO ocpp_transaction (charger_id, "
                          "connector_id, id_tag, meter_start, start_time, "
                          "received_at, reservation_id) "
                          "VALUES ($1, $2, $3, $4, $5, $6, $7) "
                          "ON CONFLICT (charger_id, connector_id, id_tag, "
-                         "start_time) DO NOTHING", p, 7, NULL);
+                         "start_time) DO NOTHING RETURNING id", p, 7, &res);
 
-    if (rc == AX_DB_OK) {
+    if (rc == AX_DB_OK && ax_db_res_rows(res) == 0) {
+        /* a replayed StartTransaction gets the transactionId it got */
+
+        ax_db_res_free(res);
+
         rc = ax_db_query(db, "SELECT id FROM ocpp_transaction "
                              "WHERE charger_id = $1 AND connector_id = $2 "
                              "AND id_tag = $3 AND start_time = $4",
@@ -1112,14 +1135,20 @@ ngx_http_arthexis_ocpp_start(ngx_http_arthexis_ocpp_action_t *a, ax_db_t *db)
 }
 
 
+/*
+ * One UPDATE closes the transaction and computes the debit (Wh to kWh
+ * hundredths, rounded half up); only when it finds no open transaction
+ * does a SELECT tell a replay from an unknown transactionId.
+ */
+
 static void
 ngx_http_arthexis_ocpp_stop(ngx_http_arthexis_ocpp_action_t *a, ax_db_t *db)
 {
     int             rc;
-    char            now[32], stop[32], *data;
-    size_t          len;
+    char            now[32], stop[32], *data, code[24];
+    size_t          len, i, n;
     json_t         *td;
-    int64_t         meter_start, meter_stop, debit;
+    int64_t         meter_stop, debit;
     ax_db_res_t    *res;
     const char     *tag, *reason, *tx_tag;
     ax_db_param_t   p[9];
@@ -1140,85 +1169,6 @@ ngx_http_arthexis_ocpp_stop(ngx_http_arthexis_ocpp_action_t *a, ax_db_t *db)
         data = ax_json_dump(td, &len);
     }
 
-    rc = ax_db_begin(db);
-
-    if (rc == AX_DB_OK) {
-        ax_db_set_int(&p[0], a->transaction_id);
-        ax_db_set_text(&p[1], a->charger.len, a->charger.data);
-
-        rc = ax_db_query(db, "SELECT meter_start, connector_id, id_tag, "
-                             "CASE WHEN stop_time IS NULL THEN 0 ELSE 1 END "
-                             "FROM ocpp_transaction "
-                             "WHERE id = $1 AND charger_id = $2", p, 2, &res);
-    }
-
-    if (rc != AX_DB_OK) {
-        free(data);
-        ngx_http_arthexis_ocpp_db_failed(a);
-        return;
-    }
-
-    ngx_http_arthexis_ocpp_time_param(a, a->payload, "timestamp", stop,
-                                      &p[3]);
-
-    if (ax_db_res_rows(res) == 0) {
-        /* unknown or -1: recorded for the operator, nothing else touched */
-        ax_db_res_free(res);
-
-        ax_db_set_text(&p[0], a->charger.len, a->charger.data);
-        ax_db_set_int(&p[1], a->transaction_id);
-
-        if (tag) {
-            ax_db_set_text(&p[2], ngx_strlen(tag), tag);
-
-        } else {
-            ax_db_set_null(&p[2]);
-        }
-
-        ax_db_set_int(&p[4], meter_stop);
-
-        if (reason) {
-            ax_db_set_text(&p[5], ngx_strlen(reason), reason);
-
-        } else {
-            ax_db_set_null(&p[5]);
-        }
-
-        if (data) {
-            ax_db_set_text(&p[6], len, data);
-
-        } else {
-            ax_db_set_null(&p[6]);
-        }
-
-        ax_db_set_text(&p[7], ngx_strlen(now), now);
-
-        rc = ax_db_query(db, "INSERT INTO ocpp_orphan_stop (charger_id, "
-                             "transaction_id, id_tag, stop_time, meter_stop, "
-                             "stop_reason, transaction_data, received_at) "
-                             "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-                         p, 8, NULL);
-
-        a->connector = -1;
-        goto done;
-    }
-
-    meter_start = ax_db_res_int(res, 0, 0);
-    a->connector = ax_db_res_int(res, 0, 1);
-
-    if (ax_db_res_int(res, 0, 3)) {
-        /* replayed: stopped already, the account was debited once */
-        ax_db_res_free(res);
-        a->stopped = 1;
-        goto done;
-    }
-
-    tx_tag = ax_db_res_value(res, 0, 2, NULL);
-
-    /* Wh to kWh hundredths, rounded half up */
-    debit = meter_stop > meter_start ? (meter_stop - meter_start + 5) / 10
-                                     : 0;
-
     ax_db_set_int(&p[0], meter_stop);
     ax_db_set_int(&p[1], a->transaction_id);
 
@@ -1228,6 +1178,9 @@ ngx_http_arthexis_ocpp_stop(ngx_http_arthexis_ocpp_action_t *a, ax_db_t *db)
     } else {
         ax_db_set_null(&p[2]);
     }
+
+    ngx_http_arthexis_ocpp_time_param(a, a->payload, "timestamp", stop,
+                                      &p[3]);
 
     if (tag) {
         ax_db_set_text(&p[4], ngx_strlen(tag), tag);
@@ -1245,45 +1198,98 @@ ngx_http_arthexis_ocpp_stop(ngx_http_arthexis_ocpp_action_t *a, ax_db_t *db)
         ax_db_set_null(&p[6]);
     }
 
-    ax_db_set_int(&p[7], debit);
+    ax_db_set_text(&p[7], a->charger.len, a->charger.data);
 
-    rc = ax_db_query(db, "UPDATE ocpp_transaction SET meter_stop = $1, "
-                         "stop_reason = $3, stop_time = $4, "
-                         "stop_id_tag = $5, stop_received_at = $6, "
-                         "transaction_data = $7, kwh_debited = $8 "
-                         "WHERE id = $2 AND stop_time IS NULL", p, 8, NULL);
+    rc = ax_db_begin(db);
 
-    if (rc == AX_DB_OK && debit > 0 && tx_tag != NULL) {
-        char    code[24];
-        size_t  i, n;
+    if (rc == AX_DB_OK) {
+        rc = ax_db_query(db, "UPDATE ocpp_transaction SET meter_stop = $1, "
+                             "stop_reason = $3, stop_time = $4, "
+                             "stop_id_tag = $5, stop_received_at = $6, "
+                             "transaction_data = $7, kwh_debited = "
+                             "CASE WHEN $1 > meter_start "
+                             "THEN ($1 - meter_start + 5) / 10 ELSE 0 END "
+                             "WHERE id = $2 AND charger_id = $8 "
+                             "AND stop_time IS NULL "
+                             "RETURNING connector_id, id_tag, kwh_debited",
+                         p, 8, &res);
+    }
 
-        n = ngx_min(ngx_strlen(tx_tag), sizeof(code) - 1);
+    if (rc != AX_DB_OK) {
+        free(data);
+        ngx_http_arthexis_ocpp_db_failed(a);
+        return;
+    }
 
-        for (i = 0; i < n; i++) {
-            code[i] = ngx_toupper(tx_tag[i]);
+    if (ax_db_res_rows(res) == 1) {
+        a->connector = ax_db_res_int(res, 0, 0);
+        tx_tag = ax_db_res_value(res, 0, 1, NULL);
+        debit = ax_db_res_int(res, 0, 2);
+
+        if (debit > 0 && tx_tag != NULL) {
+            n = ngx_min(ngx_strlen(tx_tag), sizeof(code) - 1);
+
+            for (i = 0; i < n; i++) {
+                code[i] = ngx_toupper(tx_tag[i]);
+            }
+
+            code[n] = '\0';
+
+            ax_db_set_int(&p[0], debit);
+            ax_db_set_text(&p[1], n, code);
+
+            rc = ax_db_query(db, "UPDATE accounts_account "
+                                 "SET total_kwh_spent = total_kwh_spent + $1 "
+                                 "WHERE user_id = (SELECT user_id "
+                                 "FROM accounts_rfid WHERE code = $2)",
+                             p, 2, NULL);
         }
 
-        code[n] = '\0';
+        ax_db_res_free(res);
 
-        ax_db_set_int(&p[0], debit);
-        ax_db_set_text(&p[1], n, code);
+        if (rc == AX_DB_OK && td != NULL && json_is_array(td)) {
+            rc = ngx_http_arthexis_ocpp_store_meter_values(a, db,
+                                                           a->connector,
+                                                           a->transaction_id,
+                                                           td, now);
+        }
 
-        rc = ax_db_query(db, "UPDATE accounts_account "
-                             "SET total_kwh_spent = total_kwh_spent + $1 "
-                             "WHERE user_id = (SELECT user_id "
-                             "FROM accounts_rfid WHERE code = $2)",
-                         p, 2, NULL);
+        a->stopped = 1;
+        goto done;
     }
 
     ax_db_res_free(res);
 
-    if (rc == AX_DB_OK && td != NULL && json_is_array(td)) {
-        rc = ngx_http_arthexis_ocpp_store_meter_values(a, db, a->connector,
-                                                       a->transaction_id, td,
-                                                       now);
+    /* not open: stopped already (a replay), or not known */
+
+    rc = ax_db_query(db, "SELECT connector_id FROM ocpp_transaction "
+                         "WHERE id = $1 AND charger_id = $2",
+                     (ax_db_param_t []) { p[1], p[7] }, 2, &res);
+
+    if (rc != AX_DB_OK) {
+        goto done;
     }
 
-    a->stopped = 1;
+    if (ax_db_res_rows(res) == 1) {
+        /* replayed: stopped already, the account was debited once */
+        a->connector = ax_db_res_int(res, 0, 0);
+        ax_db_res_free(res);
+        a->stopped = 1;
+        goto done;
+    }
+
+    ax_db_res_free(res);
+
+    /* unknown or -1: recorded for the operator, nothing else touched */
+
+    rc = ax_db_query(db, "INSERT INTO ocpp_orphan_stop (charger_id, "
+                         "transaction_id, id_tag, stop_time, meter_stop, "
+                         "stop_reason, transaction_data, received_at) "
+                         "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                     (ax_db_param_t []) { p[7], p[1], p[4], p[3], p[0],
+                                          p[2], p[6], p[5] }, 8, NULL);
+
+    a->connector = -1;
 
 done:
 

@@ -815,6 +815,100 @@ test_transactions(void **state)
 }
 
 
+/* a unit of work written for a transaction of its own */
+
+static int
+unit(ax_db_t *db, int id, int fail)
+{
+    int            rc;
+    ax_db_param_t  p[1];
+
+    ax_db_set_int(&p[0], id);
+
+    rc = ax_db_begin(db);
+
+    if (rc == AX_DB_OK) {
+        rc = ax_db_query(db, "INSERT INTO t (id) VALUES ($1)", p, 1, NULL);
+    }
+
+    if (rc == AX_DB_OK && fail) {
+        (void) ax_db_rollback(db);
+        return AX_DB_ERROR;
+    }
+
+    if (rc == AX_DB_OK) {
+        rc = ax_db_commit(db);
+    }
+
+    return rc;
+}
+
+
+static void
+test_group(void **state)
+{
+    eng_t    *e = *state;
+    ax_db_t  *db, *other;
+
+    db = db_open(e, 2000);
+    other = db_open(e, 2000);
+
+    assert_ok(db, ax_db_exec(db, "CREATE TABLE t (id INTEGER PRIMARY KEY)"));
+    assert_rc(db, ax_db_group_commit(db), AX_DB_ERROR);
+
+    /* units' begin and commit nest: nothing is visible before the end */
+
+    assert_ok(db, ax_db_group_begin(db));
+    assert_true(ax_db_in_transaction(db));
+    assert_ok(db, unit(db, 1, 0));
+    assert_ok(db, unit(db, 2, 0));
+    assert_true(ax_db_in_transaction(db));
+    assert_false(ax_db_group_failed(db));
+    assert_int_equal(count(other, "t"), 0);
+    assert_ok(db, ax_db_group_commit(db));
+    assert_false(ax_db_in_transaction(db));
+    assert_int_equal(count(other, "t"), 2);
+
+    /* a unit that rolls back fails the group: all of it is undone */
+
+    assert_ok(db, ax_db_group_begin(db));
+    assert_ok(db, unit(db, 3, 0));
+    assert_rc(db, unit(db, 4, 1), AX_DB_ERROR);
+    assert_true(ax_db_group_failed(db));
+    assert_rc(db, unit(db, 5, 0), AX_DB_ERROR);
+    assert_rc(db, ax_db_group_commit(db), AX_DB_ERROR);
+    assert_false(ax_db_in_transaction(db));
+    assert_false(ax_db_group_failed(db));
+    assert_int_equal(count(db, "t"), 2);
+
+    /* so does a failed statement (a duplicate key here) */
+
+    assert_ok(db, ax_db_group_begin(db));
+    assert_ok(db, unit(db, 6, 0));
+    assert_rc(db, unit(db, 1, 0), AX_DB_CONSTRAINT);
+    assert_true(ax_db_group_failed(db));
+    assert_rc(db, ax_db_group_commit(db), AX_DB_ERROR);
+    assert_int_equal(count(db, "t"), 2);
+
+    /* and the units run again alone, each in its own transaction */
+
+    assert_ok(db, unit(db, 6, 0));
+    assert_rc(db, unit(db, 1, 0), AX_DB_CONSTRAINT);
+    assert_ok(db, ax_db_rollback(db));
+    assert_false(ax_db_in_transaction(db));
+    assert_int_equal(count(other, "t"), 3);
+
+    /* a group cannot start inside a transaction */
+
+    assert_ok(db, ax_db_begin(db));
+    assert_rc(db, ax_db_group_begin(db), AX_DB_ERROR);
+    assert_ok(db, ax_db_rollback(db));
+
+    ax_db_close(other);
+    ax_db_close(db);
+}
+
+
 static void
 test_busy(void **state)
 {
@@ -1253,6 +1347,7 @@ static const struct CMUnitTest  tests[] = {
     T(test_returning),
     T(test_portable),
     T(test_transactions),
+    T(test_group),
     T(test_busy),
     T(test_stmt_cache),
     T(test_big_result),
