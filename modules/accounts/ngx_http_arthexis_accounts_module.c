@@ -10,6 +10,9 @@
 #include "ax_accounts.h"
 
 
+typedef int (*ngx_http_arthexis_accounts_normalize_pt)(char *s, size_t len);
+
+
 static char *ngx_http_arthexis_accounts_api(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 static ngx_int_t ngx_http_arthexis_accounts_init(ngx_conf_t *cf);
@@ -19,6 +22,9 @@ static ngx_int_t ngx_http_arthexis_rfid_login(ngx_http_request_t *r,
 static void ngx_http_arthexis_rfid_login_run(ngx_http_arthexis_job_t *job,
     ax_db_t *db);
 
+static const char *ngx_http_arthexis_accounts_normalize(
+    ngx_http_request_t *r, ngx_http_arthexis_admin_value_t *v,
+    ngx_http_arthexis_accounts_normalize_pt normalize, const char *err);
 static const char *ngx_http_arthexis_accounts_check_rfid(
     ngx_http_request_t *r, ngx_http_arthexis_admin_value_t *v);
 static const char *ngx_http_arthexis_accounts_check_vin(
@@ -234,8 +240,9 @@ ngx_http_arthexis_accounts_init(ngx_conf_t *cf)
 /* validators (event loop) */
 
 static const char *
-ngx_http_arthexis_accounts_check_rfid(ngx_http_request_t *r,
-    ngx_http_arthexis_admin_value_t *v)
+ngx_http_arthexis_accounts_normalize(ngx_http_request_t *r,
+    ngx_http_arthexis_admin_value_t *v,
+    ngx_http_arthexis_accounts_normalize_pt normalize, const char *err)
 {
     u_char  *p;
 
@@ -248,8 +255,8 @@ ngx_http_arthexis_accounts_check_rfid(ngx_http_request_t *r,
 
     ngx_memcpy(p, v->s.data, v->s.len);
 
-    if (ax_rfid_normalize((char *) p, v->s.len) != 0) {
-        return "must be 8 hexadecimal digits";
+    if (normalize((char *) p, v->s.len) != 0) {
+        return err;
     }
 
     v->s.data = p;
@@ -259,25 +266,20 @@ ngx_http_arthexis_accounts_check_rfid(ngx_http_request_t *r,
 
 
 static const char *
+ngx_http_arthexis_accounts_check_rfid(ngx_http_request_t *r,
+    ngx_http_arthexis_admin_value_t *v)
+{
+    return ngx_http_arthexis_accounts_normalize(r, v, ax_rfid_normalize,
+                                            "must be 8 hexadecimal digits");
+}
+
+
+static const char *
 ngx_http_arthexis_accounts_check_vin(ngx_http_request_t *r,
     ngx_http_arthexis_admin_value_t *v)
 {
-    u_char  *p;
-
-    p = ngx_pnalloc(r->pool, v->s.len);
-    if (p == NULL) {
-        return "cannot be checked";
-    }
-
-    ngx_memcpy(p, v->s.data, v->s.len);
-
-    if (ax_vin_normalize((char *) p, v->s.len) != 0) {
-        return "must be 17 characters: digits and letters except I, O, Q";
-    }
-
-    v->s.data = p;
-
-    return NULL;
+    return ngx_http_arthexis_accounts_normalize(r, v, ax_vin_normalize,
+               "must be 17 characters: digits and letters except I, O, Q");
 }
 
 
