@@ -487,6 +487,7 @@ ngx_http_arthexis_rfid_login_run(ngx_http_arthexis_job_t *job, ax_db_t *db)
     int             rc;
     size_t          ulen, plen;
     u_char          balance[32], *p;
+    json_t         *kwh;
     ax_db_res_t    *res;
     const char     *username, *phone;
     ax_db_param_t   params[2];
@@ -519,25 +520,23 @@ ngx_http_arthexis_rfid_login_run(ngx_http_arthexis_job_t *job, ax_db_t *db)
     username = ax_db_res_value(res, 0, 1, &ulen);
     phone = ax_db_res_value(res, 0, 2, &plen);
 
+    /* no account row: a null balance */
+
     if (ax_db_res_is_null(res, 0, 3)) {
-        ngx_http_arthexis_job_reply(job, NGX_HTTP_OK,
-            json_pack("{s:I, s:s%, s:s%, s:n}",
-                      "id", (json_int_t) ax_db_res_int(res, 0, 0),
-                      "username", username, ulen,
-                      "phone_number", phone, plen,
-                      "balance_kwh"));
+        kwh = json_null();
 
     } else {
         p = ngx_http_arthexis_admin_decimal2(ax_db_res_int(res, 0, 3),
                                              balance);
-
-        ngx_http_arthexis_job_reply(job, NGX_HTTP_OK,
-            json_pack("{s:I, s:s%, s:s%, s:s%}",
-                      "id", (json_int_t) ax_db_res_int(res, 0, 0),
-                      "username", username, ulen,
-                      "phone_number", phone, plen,
-                      "balance_kwh", (char *) balance, p - balance));
+        kwh = json_stringn((char *) balance, p - balance);
     }
+
+    ngx_http_arthexis_job_reply(job, NGX_HTTP_OK,
+        json_pack("{s:I, s:s%, s:s%, s:o}",
+                  "id", (json_int_t) ax_db_res_int(res, 0, 0),
+                  "username", username, ulen,
+                  "phone_number", phone, plen,
+                  "balance_kwh", kwh));
 
     ax_db_res_free(res);
 }
