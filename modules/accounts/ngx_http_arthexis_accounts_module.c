@@ -10,6 +10,9 @@
 #include "ax_accounts.h"
 
 
+typedef int (*ngx_http_arthexis_accounts_normalize_pt)(char *s, size_t len);
+
+
 static char *ngx_http_arthexis_accounts_api(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 static ngx_int_t ngx_http_arthexis_accounts_init(ngx_conf_t *cf);
@@ -19,6 +22,9 @@ static ngx_int_t ngx_http_arthexis_rfid_login(ngx_http_request_t *r,
 static void ngx_http_arthexis_rfid_login_run(ngx_http_arthexis_job_t *job,
     ax_db_t *db);
 
+static const char *ngx_http_arthexis_accounts_normalize(
+    ngx_http_request_t *r, ngx_http_arthexis_admin_value_t *v,
+    ngx_http_arthexis_accounts_normalize_pt normalize, const char *err);
 static const char *ngx_http_arthexis_accounts_check_rfid(
     ngx_http_request_t *r, ngx_http_arthexis_admin_value_t *v);
 static const char *ngx_http_arthexis_accounts_check_vin(
@@ -234,8 +240,9 @@ ngx_http_arthexis_accounts_init(ngx_conf_t *cf)
 /* validators (event loop) */
 
 static const char *
-ngx_http_arthexis_accounts_check_rfid(ngx_http_request_t *r,
-    ngx_http_arthexis_admin_value_t *v)
+ngx_http_arthexis_accounts_normalize(ngx_http_request_t *r,
+    ngx_http_arthexis_admin_value_t *v,
+    ngx_http_arthexis_accounts_normalize_pt normalize, const char *err)
 {
     u_char  *p;
 
@@ -248,8 +255,8 @@ ngx_http_arthexis_accounts_check_rfid(ngx_http_request_t *r,
 
     ngx_memcpy(p, v->s.data, v->s.len);
 
-    if (ax_rfid_normalize((char *) p, v->s.len) != 0) {
-        return "must be 8 hexadecimal digits";
+    if (normalize((char *) p, v->s.len) != 0) {
+        return err;
     }
 
     v->s.data = p;
@@ -259,25 +266,20 @@ ngx_http_arthexis_accounts_check_rfid(ngx_http_request_t *r,
 
 
 static const char *
+ngx_http_arthexis_accounts_check_rfid(ngx_http_request_t *r,
+    ngx_http_arthexis_admin_value_t *v)
+{
+    return ngx_http_arthexis_accounts_normalize(r, v, ax_rfid_normalize,
+                                            "must be 8 hexadecimal digits");
+}
+
+
+static const char *
 ngx_http_arthexis_accounts_check_vin(ngx_http_request_t *r,
     ngx_http_arthexis_admin_value_t *v)
 {
-    u_char  *p;
-
-    p = ngx_pnalloc(r->pool, v->s.len);
-    if (p == NULL) {
-        return "cannot be checked";
-    }
-
-    ngx_memcpy(p, v->s.data, v->s.len);
-
-    if (ax_vin_normalize((char *) p, v->s.len) != 0) {
-        return "must be 17 characters: digits and letters except I, O, Q";
-    }
-
-    v->s.data = p;
-
-    return NULL;
+    return ngx_http_arthexis_accounts_normalize(r, v, ax_vin_normalize,
+               "must be 17 characters: digits and letters except I, O, Q");
 }
 
 
@@ -485,6 +487,7 @@ ngx_http_arthexis_rfid_login_run(ngx_http_arthexis_job_t *job, ax_db_t *db)
     int             rc;
     size_t          ulen, plen;
     u_char          balance[32], *p;
+    json_t         *kwh;
     ax_db_res_t    *res;
     const char     *username, *phone;
     ax_db_param_t   params[2];
@@ -517,25 +520,23 @@ ngx_http_arthexis_rfid_login_run(ngx_http_arthexis_job_t *job, ax_db_t *db)
     username = ax_db_res_value(res, 0, 1, &ulen);
     phone = ax_db_res_value(res, 0, 2, &plen);
 
+    /* no account row: a null balance */
+
     if (ax_db_res_is_null(res, 0, 3)) {
-        ngx_http_arthexis_job_reply(job, NGX_HTTP_OK,
-            json_pack("{s:I, s:s%, s:s%, s:n}",
-                      "id", (json_int_t) ax_db_res_int(res, 0, 0),
-                      "username", username, ulen,
-                      "phone_number", phone, plen,
-                      "balance_kwh"));
+        kwh = json_null();
 
     } else {
         p = ngx_http_arthexis_admin_decimal2(ax_db_res_int(res, 0, 3),
                                              balance);
-
-        ngx_http_arthexis_job_reply(job, NGX_HTTP_OK,
-            json_pack("{s:I, s:s%, s:s%, s:s%}",
-                      "id", (json_int_t) ax_db_res_int(res, 0, 0),
-                      "username", username, ulen,
-                      "phone_number", phone, plen,
-                      "balance_kwh", (char *) balance, p - balance));
+        kwh = json_stringn((char *) balance, p - balance);
     }
+
+    ngx_http_arthexis_job_reply(job, NGX_HTTP_OK,
+        json_pack("{s:I, s:s%, s:s%, s:o}",
+                  "id", (json_int_t) ax_db_res_int(res, 0, 0),
+                  "username", username, ulen,
+                  "phone_number", phone, plen,
+                  "balance_kwh", kwh));
 
     ax_db_res_free(res);
 }

@@ -36,6 +36,7 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+. "$ROOT/t/bench/lib-pg.sh"
 MODULE=${ARTHEXIS_BENCH_MODULE:-$ROOT/build/nginx/objs/ngx_http_arthexis_core_module.so}
 CLI=${ARTHEXIS_BENCH_CLI:-$ROOT/build/arthexis}
 NGINX=${NGINX:-/usr/sbin/nginx}
@@ -82,46 +83,14 @@ WORK=$(mktemp -d /tmp/arthexis-ocpp-bench.XXXXXX)
 chmod 755 "$WORK"
 OUT=${KEEP:-$(mktemp -d /tmp/arthexis-ocpp-bench-out.XXXXXX)}
 mkdir -p "$OUT"
-PG_DIR=
-PG_DSN=
 
 cleanup() {
     [ -f "$WORK/logs/nginx.pid" ] && kill "$(cat "$WORK/logs/nginx.pid")" 2>/dev/null || true
     sleep 0.5
-    if [ -n "$PG_DIR" ]; then
-        local bin run=
-        bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
-        [ "$(id -u)" -eq 0 ] && run="runuser -u postgres --"
-        $run "$bin/pg_ctl" -D "$PG_DIR/data" -m immediate stop > /dev/null 2>&1 || true
-        rm -rf "$PG_DIR"
-    fi
+    pg_stop
     rm -rf "$WORK"
 }
 trap cleanup EXIT
-
-# sets PG_DSN; in this shell, not in $(...), so that cleanup knows PG_DIR
-pg_start() {
-    if [ -n "${ARTHEXIS_BENCH_PG:-}" ]; then
-        PG_DSN=$ARTHEXIS_BENCH_PG
-        return
-    fi
-
-    local bin user=postgres run=
-    bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
-    PG_DIR=$(mktemp -d "$PG_PARENT/arthexis-bench-pg.XXXXXX")
-    chmod 755 "$PG_DIR"
-    if [ "$(id -u)" -eq 0 ]; then
-        chown postgres "$PG_DIR"
-        run="runuser -u postgres --"
-    else
-        user=$(id -un)
-    fi
-    $run "$bin/initdb" -D "$PG_DIR/data" -U "$user" -A trust > /dev/null
-    $run "$bin/pg_ctl" -D "$PG_DIR/data" -w -l "$PG_DIR/pg.log" \
-        -o "-p 5432 -k $PG_DIR -c listen_addresses='' -c max_connections=$((2 * THREADS + 20))" \
-        start > /dev/null
-    PG_DSN="host=$PG_DIR port=5432 user=$user dbname=postgres"
-}
 
 start_nginx() {
     local dsn=$1 user_line=
@@ -234,7 +203,7 @@ bench_engine() {
         dsn="sqlite:$WORK/bench.sqlite3"
         rm -f "$WORK"/bench.sqlite3*
     else
-        pg_start
+        pg_start "$PG_PARENT" -c max_connections=$((2 * THREADS + 20))
         dsn=$PG_DSN
         psql -X -q -d "$dsn" -c "SET client_min_messages = warning; DROP SCHEMA IF EXISTS bench CASCADE; CREATE SCHEMA bench;" > /dev/null
         dsn="$dsn options='-csearch_path=bench'"

@@ -10,7 +10,8 @@ DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 if [ $# -eq 0 ]; then
     echo "usage: ./build.sh bench NAME [ARGS...]; the benchmarks:"
     for f in "$DIR"/*.sh; do
-        [ "$(basename "$f")" = run.sh ] && continue
+        # run.sh itself and the benchmarks' sourced lib-*.sh are none
+        case $(basename "$f") in run.sh|lib-*.sh) continue ;; esac
         printf '  %-12s %s\n' "$(basename "$f" .sh | sed 's/-bench$//')" \
             "$(sed -n '2s/^# *//p' "$f")"
     done
