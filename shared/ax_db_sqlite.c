@@ -28,6 +28,8 @@ typedef struct {
     uint32_t         hash;
     unsigned long    used;              /* LRU clock of the last use */
     sqlite3_stmt    *stmt;
+    int             *map;               /* index i + 1 binds $map[i] */
+    int              nmap;
 } ax_db_sqlite_stmt_t;
 
 
@@ -201,6 +203,7 @@ ax_db_sqlite_close(ax_db_t *db)
         }
 
         free(s->cache[i].sql);
+        free(s->cache[i].map);
     }
 
     /* an open transaction is rolled back */
@@ -232,11 +235,12 @@ ax_db_sqlite_hash(const char *p, size_t len)
 
 /*
  * Returns the cached statement for sql, preparing it on a miss; *stmt is
- * NULL for SQL without a statement.
+ * NULL for SQL without a statement, *entry NULL when it is not cached.
  */
 
 static int
-ax_db_sqlite_prepare(ax_db_t *db, const char *sql, sqlite3_stmt **stmt)
+ax_db_sqlite_prepare(ax_db_t *db, const char *sql, sqlite3_stmt **stmt,
+    ax_db_sqlite_stmt_t **entry)
 {
     int                   i, rc, lru;
     char                 *copy;
@@ -250,6 +254,7 @@ ax_db_sqlite_prepare(ax_db_t *db, const char *sql, sqlite3_stmt **stmt)
     len = strlen(sql);
     hash = ax_db_sqlite_hash(sql, len);
 
+    *entry = NULL;
     lru = 0;
 
     for (i = 0; i < AX_DB_SQLITE_CACHE; i++) {
@@ -260,6 +265,7 @@ ax_db_sqlite_prepare(ax_db_t *db, const char *sql, sqlite3_stmt **stmt)
         {
             e->used = ++s->clock;
             *stmt = e->stmt;
+            *entry = e;
             return AX_DB_OK;
         }
 
@@ -306,47 +312,51 @@ ax_db_sqlite_prepare(ax_db_t *db, const char *sql, sqlite3_stmt **stmt)
     }
 
     free(e->sql);
+    free(e->map);
 
     e->sql = copy;
     e->len = len;
     e->hash = hash;
     e->used = ++s->clock;
     e->stmt = st;
+    e->map = NULL;
+    e->nmap = -1;
+
+    *entry = e;
 
     return AX_DB_OK;
 }
 
 
-static int
-ax_db_sqlite_cached(ax_db_sqlite_t *s, sqlite3_stmt *stmt)
-{
-    int  i;
-
-    for (i = 0; i < AX_DB_SQLITE_CACHE; i++) {
-        if (s->cache[i].stmt == stmt) {
-            return 1;
-        }
-    }
-
-    return 0;
-}
-
+/*
+ * Which $N each of the statement's parameters is (SQLite numbers named
+ * parameters in order of first appearance).  Computed once per prepared
+ * statement: sqlite3_bind_parameter_name() walks a list, so asking it at
+ * every bind costs O(n^2) for a statement of many rows.
+ */
 
 static int
-ax_db_sqlite_bind(ax_db_t *db, sqlite3_stmt *stmt,
-    const ax_db_param_t *params, int nparams)
+ax_db_sqlite_map(ax_db_t *db, sqlite3_stmt *stmt, int **mapp, int *np)
 {
-    int                   i, n, k, rc;
-    const char           *name, *p;
-    const ax_db_param_t  *v;
+    int          i, n, k, *map;
+    const char  *name, *p;
 
     n = sqlite3_bind_parameter_count(stmt);
+    map = NULL;
+
+    if (n > 0) {
+        map = malloc(n * sizeof(int));
+        if (map == NULL) {
+            return ax_db_set_error(db, AX_DB_ERROR, "out of memory");
+        }
+    }
 
     for (i = 1; i <= n; i++) {
         name = sqlite3_bind_parameter_name(stmt, i);
 
         if (name == NULL || name[0] != '$' || name[1] < '1' || name[1] > '9')
         {
+            free(map);
             return ax_db_set_error(db, AX_DB_ERROR,
                                    "only $1, $2 ... placeholders are "
                                    "portable, not \"%s\" (write "
@@ -361,10 +371,31 @@ ax_db_sqlite_bind(ax_db_t *db, sqlite3_stmt *stmt,
         }
 
         if (*p != '\0') {
+            free(map);
             return ax_db_set_error(db, AX_DB_ERROR,
                                    "bad placeholder \"%s\" (write "
                                    "CAST($1 AS type), not $1::type)", name);
         }
+
+        map[i - 1] = k;
+    }
+
+    *mapp = map;
+    *np = n;
+
+    return AX_DB_OK;
+}
+
+
+static int
+ax_db_sqlite_bind(ax_db_t *db, sqlite3_stmt *stmt, const int *map, int n,
+    const ax_db_param_t *params, int nparams)
+{
+    int                   i, k, rc;
+    const ax_db_param_t  *v;
+
+    for (i = 1; i <= n; i++) {
+        k = map[i - 1];
 
         if (k > nparams) {
             return ax_db_set_error(db, AX_DB_ERROR,
@@ -412,13 +443,14 @@ static int
 ax_db_sqlite_query(ax_db_t *db, const char *sql, const ax_db_param_t *params,
     int nparams, ax_db_res_t **res)
 {
-    int                   rc, i, cols;
+    int                   rc, i, cols, *map, nmap;
     long long             rows;
     const char           *text;
     sqlite3_int64         total;
     ax_db_res_t          *r;
     sqlite3_stmt         *stmt;
     ax_db_sqlite_t       *s = db->conn;
+    ax_db_sqlite_stmt_t  *e;
 
     for (i = 0; i < nparams; i++) {
         if (params[i].type == AX_DB_TEXT && params[i].s.len > INT_MAX) {
@@ -429,12 +461,14 @@ ax_db_sqlite_query(ax_db_t *db, const char *sql, const ax_db_param_t *params,
 
     stmt = NULL;
 
-    rc = ax_db_sqlite_prepare(db, sql, &stmt);
+    rc = ax_db_sqlite_prepare(db, sql, &stmt, &e);
     if (rc != AX_DB_OK) {
         return rc;
     }
 
     r = NULL;
+    map = NULL;
+    nmap = 0;
 
     if (stmt == NULL) {
         db->changes = 0;
@@ -449,7 +483,23 @@ ax_db_sqlite_query(ax_db_t *db, const char *sql, const ax_db_param_t *params,
         return AX_DB_OK;
     }
 
-    rc = ax_db_sqlite_bind(db, stmt, params, nparams);
+    if (e != NULL && e->nmap >= 0) {
+        map = e->map;
+        nmap = e->nmap;
+
+    } else {
+        rc = ax_db_sqlite_map(db, stmt, &map, &nmap);
+        if (rc != AX_DB_OK) {
+            goto done;
+        }
+
+        if (e != NULL) {
+            e->map = map;
+            e->nmap = nmap;
+        }
+    }
+
+    rc = ax_db_sqlite_bind(db, stmt, map, nmap, params, nparams);
     if (rc != AX_DB_OK) {
         goto done;
     }
@@ -532,8 +582,9 @@ done:
     (void) sqlite3_reset(stmt);
     (void) sqlite3_clear_bindings(stmt);
 
-    if (!ax_db_sqlite_cached(s, stmt)) {
+    if (e == NULL) {
         sqlite3_finalize(stmt);
+        free(map);
     }
 
     if (rc != AX_DB_OK) {

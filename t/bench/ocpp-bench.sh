@@ -14,7 +14,8 @@
 #   window    --window-chargers (1,000) chargers with one Heartbeat in
 #             flight each, as fast as they are answered: round trips/s
 #             and Heartbeats per server CPU-second (workers' utime+stime)
-#   window10k the same with CHARGERS
+#   window10k the same with CHARGERS (and echo-window10k against the echo
+#             endpoint)
 #   tx        --tx-chargers (50) chargers running StartTransaction +
 #             StopTransaction back to back (--tx-only): pairs/s
 #   sessions  the same with Authorize and StatusNotifications
@@ -28,7 +29,7 @@
 # string) or a throwaway cluster of Debian's postgresql in a directory
 # under /tmp (as build.sh's pg_available()), or under --pg-dir DIR
 # (/dev/shm: no fsync cost, to tell the disk from the rest).  --perf
-# records the workers during the window run (perf record -g) and keeps
+# records the workers during the window runs (perf record -g) and keeps
 # the report.
 # The outputs stay in --keep DIR (default: a new /tmp directory, printed).
 # By hand only: never in CI.
@@ -224,7 +225,13 @@ bench_engine() {
     wait
     swarm "$engine-echo-window" "$WINDOW_CHARGERS" --echo --window 1 \
         --duration "$DURATION" --warmup 2
+    if [ $PERF = 1 ]; then
+        (sleep 8; perf_record "$engine-window10k") &
+    fi
     swarm "$engine-window10k" "$CHARGERS" --window 1 --duration "$DURATION" --warmup 2
+    wait
+    swarm "$engine-echo-window10k" "$CHARGERS" --echo --window 1 \
+        --duration "$DURATION" --warmup 2
     swarm "$engine-tx" "$TX_CHARGERS" --sessions --tx-only --id-prefix tx- \
         --duration "$DURATION" --warmup 2
     swarm "$engine-sessions" "$TX_CHARGERS" --sessions --id-prefix s- \
@@ -281,6 +288,8 @@ row "  client CPU s for the $DURATION s (the swarm's own cost)" echo-window clie
 row "Heartbeat round trips/s, 1 in flight × $CHARGERS" window10k rate
 row "Heartbeats per server CPU-second, 1 in flight × $CHARGERS" window10k cpu
 row_us "server CPU µs per Heartbeat ($CHARGERS)" window10k
+row "  the echo endpoint, 1 in flight × $CHARGERS: echoes per server CPU-second" echo-window10k cpu
+row_us "  server CPU µs per echo ($CHARGERS)" echo-window10k
 row "StartTransaction+StopTransaction pairs/s ($TX_CHARGERS chargers)" tx tx
 row "full sessions/s (Authorize, statuses, Start, Stop)" sessions tx
 row "errors (boot, rate, window, tx runs)" boot errors

@@ -493,7 +493,9 @@ test_bad_params(void **state)
     assert_rc(db, ax_db_query(db, "INSERT INTO t (s) VALUES ($1)", p, 0,
                               NULL), AX_DB_ERROR);
 
-    /* only $N placeholders */
+    /* only $N placeholders, also the second time (a cached statement) */
+    assert_rc(db, ax_db_query(db, "INSERT INTO t (s) VALUES (?)", p, 1,
+                              NULL), AX_DB_ERROR);
     assert_rc(db, ax_db_query(db, "INSERT INTO t (s) VALUES (?)", p, 1,
                               NULL), AX_DB_ERROR);
 
@@ -507,8 +509,14 @@ test_bad_params(void **state)
     assert_ok(db, ax_db_query(db, "INSERT INTO t (s) VALUES ($1); -- done",
                               p, 1, NULL));
 
-    /* repeated and out-of-order placeholders */
+    /* repeated and out-of-order placeholders, bound again from the
+     * cached statement with other values and with too few */
     assert_string_equal(query1(db, "SELECT $2 || $1 || $2", p, 2), "bab");
+    ax_db_set_text(&p[0], 1, "c");
+    assert_string_equal(query1(db, "SELECT $2 || $1 || $2", p, 2), "bcb");
+    assert_rc(db, ax_db_query(db, "SELECT $2 || $1 || $2", p, 1, NULL),
+              AX_DB_ERROR);
+    assert_string_equal(query1(db, "SELECT $2 || $1 || $2", p, 2), "bcb");
 
     ax_db_close(db);
 }
