@@ -225,6 +225,41 @@ ax_ocpp_msg_free(ax_ocpp_msg_t *msg)
 }
 
 
+int
+ax_ocpp_match_heartbeat(const unsigned char *text, size_t len,
+    const char **id, size_t *id_len)
+{
+    size_t  i, n;
+
+    static const char  tail[] = "\",\"Heartbeat\",{}]";
+
+    if (len < 4 + 1 + sizeof(tail) - 1 || memcmp(text, "[2,\"", 4) != 0) {
+        return 0;
+    }
+
+    n = len - 4 - (sizeof(tail) - 1);
+
+    if (n > AX_OCPP_MAX_ID_LEN
+        || memcmp(text + 4 + n, tail, sizeof(tail) - 1) != 0)
+    {
+        return 0;
+    }
+
+    for (i = 4; i < 4 + n; i++) {
+        if (text[i] < 0x20 || text[i] > 0x7e || text[i] == '"'
+            || text[i] == '\\')
+        {
+            return 0;
+        }
+    }
+
+    *id = (const char *) text + 4;
+    *id_len = n;
+
+    return 1;
+}
+
+
 static int
 ax_ocpp_fail(ax_ocpp_error_t *err, const char *fmt, ...)
 {

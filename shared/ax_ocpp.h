@@ -97,6 +97,17 @@ int ax_ocpp_parse(const unsigned char *text, size_t len, ax_ocpp_msg_t *msg,
 
 void ax_ocpp_msg_free(ax_ocpp_msg_t *msg);
 
+/*
+ * The most frequent message without a parser: returns 1 when text is
+ * exactly the compact [2,"<id>","Heartbeat",{}] with an id of 1 to 36
+ * printable ASCII characters other than " and \ (so it reads as written),
+ * and points *id (not NUL-terminated) and *id_len at it; else 0, and
+ * ax_ocpp_parse() decides.  Whatever it accepts, ax_ocpp_parse() reads as
+ * the same CALL (the fuzz target checks it).
+ */
+int ax_ocpp_match_heartbeat(const unsigned char *text, size_t len,
+    const char **id, size_t *id_len);
+
 
 /*
  * Writers: compact JSON (no spaces), malloc'd and NUL-terminated, *len set

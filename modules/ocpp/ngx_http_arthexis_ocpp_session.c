@@ -529,6 +529,18 @@ ngx_http_arthexis_ocpp_process(ngx_http_arthexis_ocpp_session_t *s,
     ax_ocpp_error_t   err;
 
     ngx_memzero(&msg, sizeof(ax_ocpp_msg_t));
+
+    /* a plain Heartbeat needs neither the parser nor the schema */
+
+    if (ax_ocpp_match_heartbeat(data, len, &msg.id, &msg.id_len)) {
+        msg.type = AX_OCPP_CALL;
+        msg.action = "Heartbeat";
+        msg.action_len = sizeof("Heartbeat") - 1;
+
+        (void) ngx_http_arthexis_ocpp_dispatch(s, &msg);
+        return;
+    }
+
     ngx_memzero(&err, sizeof(ax_ocpp_error_t));
 
     if (ax_ocpp_parse(data, len, &msg, &err) != 0) {

@@ -161,6 +161,52 @@ test_parse_result_error(void **state)
 
 
 static void
+test_match_heartbeat(void **state)
+{
+    size_t       i, n;
+    const char  *id;
+
+    static const char  *no[] = {
+        "[2,\"\",\"Heartbeat\",{}]",                   /* empty id */
+        "[2, \"a\",\"Heartbeat\",{}]",                 /* not compact */
+        "[2,\"a\",\"Heartbeat\",{ }]",
+        "[2,\"a\",\"Heartbeat\",null]",
+        "[2,\"a\",\"Heartbeat\",{}] ",
+        "[2,\"a\",\"HeartBeat\",{}]",
+        "[3,\"a\",\"Heartbeat\",{}]",
+        "[2,\"a\\\"b\",\"Heartbeat\",{}]",              /* escapes */
+        "[2,\"a\\u0041\",\"Heartbeat\",{}]",
+        "[2,\"a\tb\",\"Heartbeat\",{}]",              /* control */
+        "[2,\"\xc3\xa9\",\"Heartbeat\",{}]",         /* not ASCII */
+        "[2,\"1234567890123456789012345678901234567\",\"Heartbeat\",{}]",
+        "[2,\"a\",\"Heartbeat\",{}",
+        "\",\"Heartbeat\",{}]",
+        "",
+    };
+
+    for (i = 0; i < sizeof(no) / sizeof(no[0]); i++) {
+        assert_int_equal(ax_ocpp_match_heartbeat((const unsigned char *) no[i],
+                                                 strlen(no[i]), &id, &n),
+                         0);
+    }
+
+    assert_int_equal(ax_ocpp_match_heartbeat(
+        (const unsigned char *) "[2,\"hb-1 x\",\"Heartbeat\",{}]", 27,
+        &id, &n), 1);
+    assert_int_equal(n, 6);
+    assert_memory_equal(id, "hb-1 x", 6);
+
+    assert_int_equal(ax_ocpp_match_heartbeat(
+        (const unsigned char *)
+        "[2,\"123456789012345678901234567890123456\",\"Heartbeat\",{}]", 57,
+        &id, &n), 1);
+    assert_int_equal(n, 36);
+
+    (void) state;
+}
+
+
+static void
 test_parse_errors(void **state)
 {
     char             text[128];
@@ -621,6 +667,7 @@ main(void)
         cmocka_unit_test(test_parse_call),
         cmocka_unit_test(test_parse_result_error),
         cmocka_unit_test(test_parse_errors),
+        cmocka_unit_test(test_match_heartbeat),
         cmocka_unit_test(test_write),
         cmocka_unit_test(test_write_escaping),
         cmocka_unit_test(test_write_numbers),
