@@ -4,7 +4,7 @@
 # endpoint of the same server for the swarm's own ceiling.
 #
 #   t/bench/ocpp-bench.sh [--sqlite] [--pg] [-n CHARGERS] [-d SECONDS]
-#                         [--window-chargers N] [--tx-chargers N]
+#                         [-r ROUNDS] [--window-chargers N] [--tx-chargers N]
 #                         [--threads N] [--pg-dir DIR] [--perf] [--keep DIR]
 #
 # Per database, with a fresh server:
@@ -14,8 +14,9 @@
 #   window    --window-chargers (1,000) chargers with one Heartbeat in
 #             flight each, as fast as they are answered: round trips/s
 #             and Heartbeats per server CPU-second (workers' utime+stime)
-#   window10k the same with CHARGERS (and echo-window10k against the echo
-#             endpoint)
+#   window10k the same with CHARGERS
+#             (-r: the window runs ROUNDS times, each followed by its echo
+#             run; the tables show the median round)
 #   tx        --tx-chargers (50) chargers running StartTransaction +
 #             StopTransaction back to back (--tx-only): pairs/s
 #   sessions  the same with Authorize and StatusNotifications
@@ -49,6 +50,7 @@ THREADS=4
 PG_PARENT=/tmp
 DURATION=10
 PERF=0
+ROUNDS=1
 KEEP=
 ENGINES=()
 
@@ -63,6 +65,7 @@ while [ $# -gt 0 ]; do
         --threads) THREADS=$2; shift ;;
         --pg-dir) PG_PARENT=$2; shift ;;
         --perf) PERF=1 ;;
+        -r|--rounds) ROUNDS=$2; shift ;;
         --keep) KEEP=$2; shift ;;
         *) sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
     esac
@@ -197,6 +200,41 @@ perf_record() {
         > "$OUT/perf-$1-dso.txt" || true
 }
 
+# the window load ROUNDS times, each round followed by the same load on the
+# echo endpoint; the round with the median figure per server CPU-second
+# stands for each (NAME.out), every round's figure is printed.  perf, when
+# asked, records the first round after START seconds.
+window_rounds() {
+    local engine=$1 kind=$2 n=$3 start=$4 r
+
+    for r in $(seq "$ROUNDS"); do
+        if [ $PERF = 1 ] && [ "$r" = 1 ]; then
+            (sleep "$start"; perf_record "$engine-$kind") &
+        fi
+        swarm "$engine-$kind-r$r" "$n" --window 1 --duration "$DURATION" \
+            --warmup 2
+        wait
+        swarm "$engine-echo-$kind-r$r" "$n" --echo --window 1 \
+            --duration "$DURATION" --warmup 2
+    done
+
+    median_round "$engine-$kind"
+    median_round "$engine-echo-$kind"
+}
+
+median_round() {
+    local name=$1 r figs
+
+    figs=$(for r in $(seq "$ROUNDS"); do
+               echo "$(fig "$name-r$r" cpu | tr -d ,) $r"
+           done | sort -n)
+    r=$(echo "$figs" | awk '{ a[NR] = $2 } END { print a[int((NR + 1) / 2)] }')
+    cp "$OUT/$name-r$r.out" "$OUT/$name.out"
+    echo "#   $name: per server CPU-second by round: $(echo "$figs" \
+        | sort -k2n | awk '{ printf "%s%s", s, $1; s = ", " }'); median:" \
+        "round $r" >&2
+}
+
 bench_engine() {
     local engine=$1 dsn
 
@@ -218,20 +256,8 @@ bench_engine() {
     swarm "$engine-rate" "$CHARGERS" --rate 10000 --duration "$DURATION" --warmup 2
     swarm "$engine-echo-rate" "$CHARGERS" --echo --rate 10000 \
         --duration "$DURATION" --warmup 2
-    if [ $PERF = 1 ]; then
-        (sleep 6; perf_record "$engine-window") &
-    fi
-    swarm "$engine-window" "$WINDOW_CHARGERS" --window 1 --duration "$DURATION" --warmup 2
-    wait
-    swarm "$engine-echo-window" "$WINDOW_CHARGERS" --echo --window 1 \
-        --duration "$DURATION" --warmup 2
-    if [ $PERF = 1 ]; then
-        (sleep 8; perf_record "$engine-window10k") &
-    fi
-    swarm "$engine-window10k" "$CHARGERS" --window 1 --duration "$DURATION" --warmup 2
-    wait
-    swarm "$engine-echo-window10k" "$CHARGERS" --echo --window 1 \
-        --duration "$DURATION" --warmup 2
+    window_rounds "$engine" window "$WINDOW_CHARGERS" 6
+    window_rounds "$engine" window10k "$CHARGERS" 8
     swarm "$engine-tx" "$TX_CHARGERS" --sessions --tx-only --id-prefix tx- \
         --duration "$DURATION" --warmup 2
     swarm "$engine-sessions" "$TX_CHARGERS" --sessions --id-prefix s- \
