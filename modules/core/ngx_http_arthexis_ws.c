@@ -38,6 +38,10 @@
 #define NGX_HTTP_ARTHEXIS_UPGRADE_REQUIRED  426
 
 
+typedef ngx_int_t (*ngx_http_arthexis_ws_event_pt)(
+    ngx_http_arthexis_ws_t *ws);
+
+
 static ngx_int_t ngx_http_arthexis_ws_has_token(ngx_http_request_t *r,
     const char *name, size_t name_len, const char *token, size_t len);
 static ngx_int_t ngx_http_arthexis_ws_send_101(ngx_http_request_t *r,
@@ -48,8 +52,8 @@ static void ngx_http_arthexis_ws_conn_read(ngx_event_t *rev);
 static void ngx_http_arthexis_ws_conn_write(ngx_event_t *wev);
 static ngx_int_t ngx_http_arthexis_ws_on_read(ngx_http_arthexis_ws_t *ws);
 static ngx_int_t ngx_http_arthexis_ws_on_write(ngx_http_arthexis_ws_t *ws);
-static void ngx_http_arthexis_ws_after(ngx_http_arthexis_ws_t *ws,
-    ngx_connection_t *c, ngx_int_t rc);
+static void ngx_http_arthexis_ws_request_event(ngx_event_t *ev,
+    ngx_http_arthexis_ws_event_pt handler);
 static void ngx_http_arthexis_ws_release(ngx_http_arthexis_ws_t *ws);
 static void ngx_http_arthexis_ws_read(ngx_http_arthexis_ws_t *ws);
 static void ngx_http_arthexis_ws_process(ngx_http_arthexis_ws_t *ws,
@@ -568,37 +572,33 @@ ngx_http_arthexis_ws_send_101(ngx_http_request_t *r, ngx_str_t *key,
 static void
 ngx_http_arthexis_ws_request_read(ngx_event_t *rev)
 {
-    ngx_int_t                rc;
-    ngx_connection_t        *c;
-    ngx_http_request_t      *r;
-    ngx_http_arthexis_ws_t  *ws;
-
-    c = rev->data;
-    r = c->data;
-    ws = ngx_http_get_module_ctx(r, ngx_http_arthexis_ws_module);
-
-    ngx_http_set_log_request(c->log, r);
-
-    if (ws == NULL || ws->finalized) {
-        ngx_http_run_posted_requests(c);
-        return;
-    }
-
-    rc = ngx_http_arthexis_ws_on_read(ws);
-
-    ngx_http_arthexis_ws_after(ws, c, rc);
+    ngx_http_arthexis_ws_request_event(rev, ngx_http_arthexis_ws_on_read);
 }
 
 
 static void
 ngx_http_arthexis_ws_request_write(ngx_event_t *wev)
 {
+    ngx_http_arthexis_ws_request_event(wev, ngx_http_arthexis_ws_on_write);
+}
+
+
+/*
+ * Runs the session's handler for an event of the held request, then
+ * releases the request when the session asked for it and goes on, or runs
+ * what the request posted (its finalization when the session ended).
+ */
+
+static void
+ngx_http_arthexis_ws_request_event(ngx_event_t *ev,
+    ngx_http_arthexis_ws_event_pt handler)
+{
     ngx_int_t                rc;
     ngx_connection_t        *c;
     ngx_http_request_t      *r;
     ngx_http_arthexis_ws_t  *ws;
 
-    c = wev->data;
+    c = ev->data;
     r = c->data;
     ws = ngx_http_get_module_ctx(r, ngx_http_arthexis_ws_module);
 
@@ -609,19 +609,8 @@ ngx_http_arthexis_ws_request_write(ngx_event_t *wev)
         return;
     }
 
-    rc = ngx_http_arthexis_ws_on_write(ws);
+    rc = handler(ws);
 
-    ngx_http_arthexis_ws_after(ws, c, rc);
-}
-
-
-/* after an event of a held session: release the request, or run what the
- * request posted (its finalization when the session ended) */
-
-static void
-ngx_http_arthexis_ws_after(ngx_http_arthexis_ws_t *ws, ngx_connection_t *c,
-    ngx_int_t rc)
-{
     if (rc != NGX_DONE && ws->release) {
         ngx_http_arthexis_ws_release(ws);
 
