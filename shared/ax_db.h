@@ -134,6 +134,9 @@ typedef struct {
 #define ax_db_set_text(p, l, d)                                              \
     ((p)->type = AX_DB_TEXT, (p)->i = 0, (p)->s.len = (l),                   \
      (p)->s.data = (unsigned char *) (d))
+/* a C string, NULL as SQL NULL (d is evaluated more than once) */
+#define ax_db_set_cstr(p, d)                                                 \
+    ((d) ? ax_db_set_text(p, strlen(d), d) : ax_db_set_null(p))
 
 
 typedef struct ax_db_s      ax_db_t;        /* one connection, ONE thread */

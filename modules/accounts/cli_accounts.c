@@ -439,12 +439,7 @@ ax_cli_rfid_add(ax_db_t *db, int argc, char **argv, const char *user,
     ax_db_set_int(&params[2], blacklisted);
     ax_db_set_text(&params[3], 20, ax_accounts_now(now, sizeof(now)));
 
-    if (expires != NULL) {
-        ax_db_set_text(&params[4], strlen(expires), expires);
-
-    } else {
-        ax_db_set_null(&params[4]);
-    }
+    ax_db_set_cstr(&params[4], expires);
 
     rc = ax_db_query(db, "INSERT INTO accounts_rfid "
                          "(code, user_id, blacklisted, added_on, expires_at) "

@@ -83,6 +83,8 @@ static json_t *ngx_http_arthexis_ocpp_id_tag_info(
 static int ngx_http_arthexis_ocpp_store_meter_values(
     ngx_http_arthexis_ocpp_action_t *a, ax_db_t *db, ngx_int_t connector,
     int64_t transaction_id, json_t *meter_values, const char *now);
+static void ngx_http_arthexis_ocpp_string_param(ax_db_param_t *p,
+    json_t *v);
 static void ngx_http_arthexis_ocpp_time_param(
     ngx_http_arthexis_ocpp_action_t *a, json_t *obj, const char *key,
     char *out, ax_db_param_t *p);
@@ -838,14 +840,8 @@ ngx_http_arthexis_ocpp_boot(ngx_http_arthexis_ocpp_action_t *a, ax_db_t *db)
     ngx_http_arthexis_ocpp_iso_time(ngx_http_arthexis_ocpp_now_ms(), now);
 
 #define ax_str(i, key)                                                       \
-    do {                                                                     \
-        const char *v_ = json_string_value(json_object_get(a->payload, key));\
-        if (v_) {                                                            \
-            ax_db_set_text(&p[i], ngx_strlen(v_), v_);                       \
-        } else {                                                             \
-            ax_db_set_null(&p[i]);                                           \
-        }                                                                    \
-    } while (0)
+    ngx_http_arthexis_ocpp_string_param(&p[i],                               \
+                                        json_object_get(a->payload, key))
 
     ax_str(0, "chargePointVendor");
     ax_str(1, "chargePointModel");
@@ -1172,31 +1168,16 @@ ngx_http_arthexis_ocpp_stop(ngx_http_arthexis_ocpp_action_t *a, ax_db_t *db)
     ax_db_set_int(&p[0], meter_stop);
     ax_db_set_int(&p[1], a->transaction_id);
 
-    if (reason) {
-        ax_db_set_text(&p[2], ngx_strlen(reason), reason);
-
-    } else {
-        ax_db_set_null(&p[2]);
-    }
+    ax_db_set_cstr(&p[2], reason);
 
     ngx_http_arthexis_ocpp_time_param(a, a->payload, "timestamp", stop,
                                       &p[3]);
 
-    if (tag) {
-        ax_db_set_text(&p[4], ngx_strlen(tag), tag);
-
-    } else {
-        ax_db_set_null(&p[4]);
-    }
+    ax_db_set_cstr(&p[4], tag);
 
     ax_db_set_text(&p[5], ngx_strlen(now), now);
 
-    if (data) {
-        ax_db_set_text(&p[6], len, data);
-
-    } else {
-        ax_db_set_null(&p[6]);
-    }
+    ax_db_set_cstr(&p[6], data);
 
     ax_db_set_text(&p[7], a->charger.len, a->charger.data);
 
@@ -1408,13 +1389,7 @@ ngx_http_arthexis_ocpp_store_meter_values(ngx_http_arthexis_ocpp_action_t *a,
             for (rc = 0; rc < 6; rc++) {
                 s = json_object_get(sv, keys[rc]);
 
-                if (json_is_string(s)) {
-                    ax_db_set_text(&p[4 + rc], json_string_length(s),
-                                   json_string_value(s));
-
-                } else {
-                    ax_db_set_null(&p[4 + rc]);
-                }
+                ngx_http_arthexis_ocpp_string_param(&p[4 + rc], s);
             }
 
             s = json_object_get(sv, "value");
@@ -1466,13 +1441,7 @@ ngx_http_arthexis_ocpp_status(ngx_http_arthexis_ocpp_action_t *a,
     for (i = 0; i < 5; i++) {
         v = json_object_get(a->payload, keys[i]);
 
-        if (json_is_string(v)) {
-            ax_db_set_text(&p[2 + i], json_string_length(v),
-                           json_string_value(v));
-
-        } else {
-            ax_db_set_null(&p[2 + i]);
-        }
+        ngx_http_arthexis_ocpp_string_param(&p[2 + i], v);
     }
 
     if (json_object_get(a->payload, "timestamp")) {
@@ -1544,21 +1513,11 @@ ngx_http_arthexis_ocpp_data_transfer(ngx_http_arthexis_ocpp_action_t *a,
 
     v = json_object_get(a->payload, "messageId");
 
-    if (json_is_string(v)) {
-        ax_db_set_text(&p[2], json_string_length(v), json_string_value(v));
-
-    } else {
-        ax_db_set_null(&p[2]);
-    }
+    ngx_http_arthexis_ocpp_string_param(&p[2], v);
 
     v = json_object_get(a->payload, "data");
 
-    if (json_is_string(v)) {
-        ax_db_set_text(&p[3], json_string_length(v), json_string_value(v));
-
-    } else {
-        ax_db_set_null(&p[3]);
-    }
+    ngx_http_arthexis_ocpp_string_param(&p[3], v);
 
     ax_db_set_text(&p[4], ngx_strlen(status), status);
     ax_db_set_text(&p[5], ngx_strlen(now), now);
@@ -1620,6 +1579,20 @@ ngx_http_arthexis_ocpp_firmware(ngx_http_arthexis_ocpp_action_t *a,
 
 /* a charger's timestamp as stored: UTC with Z (read as UTC without an
  * offset when lenient); the time received when it cannot be read */
+
+/* a payload's string as a parameter: NULL when absent or not a string */
+
+static void
+ngx_http_arthexis_ocpp_string_param(ax_db_param_t *p, json_t *v)
+{
+    if (json_is_string(v)) {
+        ax_db_set_text(p, json_string_length(v), json_string_value(v));
+
+    } else {
+        ax_db_set_null(p);
+    }
+}
+
 
 static void
 ngx_http_arthexis_ocpp_time_param(ngx_http_arthexis_ocpp_action_t *a,
