@@ -149,3 +149,35 @@ GET /ocpp/chargers/
 --- grep_error_log eval: qr/ocpp_zone "chargers" is full/
 --- grep_error_log_out
 ocpp_zone "chargers" is full
+
+
+
+=== TEST 6: a charger connected through evictions keeps its record (its session looks it up again)
+--- http_config
+    arthexis_database "$TEST_NGINX_ARTHEXIS_DATABASE";
+    ocpp_zone chargers 64k;
+--- init
+my $keep = Arthexis::OCPP->connect('KEEP');
+my $r = $keep->call('Heartbeat', {}, id => 'before-evictions');
+Test::More::is($r && $r->[0], 3, 'answered before');
+for my $i (1 .. 30) {
+    my $cp = Arthexis::OCPP->connect("V$i");
+    $cp->call('StatusNotification', { connectorId => 1, status => 'Available',
+                                      errorCode => 'NoError' });
+    $cp->close;
+    main::sleep(0.02);
+}
+$r = $keep->call('Heartbeat', {}, id => 'after-evictions');
+Test::More::is($r && $r->[0], 3, 'answered after 30 others came and went');
+$r = $keep->call('StatusNotification', { connectorId => 1,
+    status => 'Charging', errorCode => 'NoError' }, id => 'status-after');
+Test::More::is_deeply($r && $r->[2], {}, 'StatusNotification answered');
+my ($status, $body) = main::http_get('/ocpp/chargers/V1/');
+Test::More::like($body, qr/"log":\[\]/, 'V1 was evicted from the zone');
+@main::Keep = ($keep);
+--- request
+GET /ocpp/chargers/KEEP/
+--- response_body_like: "connected":true,.*"connectors":\[\{"connectorId":1,"status":"Charging".*"log":\[\{"message":"> \[2,\\"before-evictions\\".*\\"after-evictions\\".*\\"status-after\\"
+--- no_error_log
+[crit]
+[alert]
