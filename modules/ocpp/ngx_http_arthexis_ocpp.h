@@ -277,7 +277,8 @@ ngx_int_t ngx_http_arthexis_ocpp_dispatch(
 ngx_int_t ngx_http_arthexis_ocpp_ensure_charger(ngx_http_request_t *r,
     ngx_str_t *id);
 void ngx_http_arthexis_ocpp_flush_heartbeats(ngx_uint_t now);
-int64_t ngx_http_arthexis_ocpp_now_ms(void);
+int64_t ngx_http_arthexis_ocpp_now_ms(void);        /* any thread */
+int64_t ngx_http_arthexis_ocpp_loop_ms(void);       /* the event loop */
 void ngx_http_arthexis_ocpp_iso_time(int64_t ms, char *out);
 
 

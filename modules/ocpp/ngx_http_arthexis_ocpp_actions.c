@@ -148,6 +148,19 @@ ngx_http_arthexis_ocpp_now_ms(void)
 }
 
 
+/* the same on the event loop: the time nginx read when the loop woke */
+
+int64_t
+ngx_http_arthexis_ocpp_loop_ms(void)
+{
+    ngx_time_t  *tp;
+
+    tp = ngx_timeofday();
+
+    return (int64_t) tp->sec * 1000 + tp->msec;
+}
+
+
 void
 ngx_http_arthexis_ocpp_iso_time(int64_t ms, char *out)
 {
@@ -292,7 +305,7 @@ ngx_http_arthexis_ocpp_heartbeat(ngx_http_arthexis_ocpp_session_t *s,
     ngx_http_arthexis_ocpp_beat_t     *beat;
     ngx_http_arthexis_ocpp_charger_t  *ch;
 
-    ms = ngx_http_arthexis_ocpp_now_ms();
+    ms = ngx_http_arthexis_ocpp_loop_ms();
     ngx_http_arthexis_ocpp_iso_time(ms, now);
 
     /*

@@ -416,7 +416,7 @@ ngx_http_arthexis_ocpp_zone_attach(ngx_http_arthexis_ocpp_zone_t *zone,
     int64_t                            now;
     ngx_http_arthexis_ocpp_charger_t  *ch;
 
-    now = ngx_http_arthexis_ocpp_now_ms();
+    now = ngx_http_arthexis_ocpp_loop_ms();
 
     *prev_pid = 0;
     *prev_session = 0;
@@ -565,7 +565,7 @@ ngx_http_arthexis_ocpp_zone_log_locked(ngx_http_arthexis_ocpp_zone_t *zone,
     }
 
     need = NGX_HTTP_ARTHEXIS_OCPP_LOG_HDR + len;
-    now = ngx_http_arthexis_ocpp_now_ms();
+    now = ngx_http_arthexis_ocpp_loop_ms();
 
     n = (uint32_t) len;
     ngx_memcpy(hdr, &n, 4);
