@@ -82,6 +82,9 @@ extern ngx_module_t  ngx_http_arthexis_core_module;
 ngx_http_arthexis_job_t *ngx_http_arthexis_job_create(ngx_pool_t *pool,
     ngx_log_t *log, ngx_http_arthexis_job_run_pt run);
 ngx_int_t ngx_http_arthexis_job_post(ngx_http_arthexis_job_t *job);
+/* the same for a job with job->request set: NGX_DONE, or the 503
+ * "database busy" already sent when the queue is full */
+ngx_int_t ngx_http_arthexis_job_post_request(ngx_http_arthexis_job_t *job);
 ngx_int_t ngx_http_arthexis_job_request(ngx_http_request_t *r,
     ngx_http_arthexis_job_run_pt run, json_t *input, void *data);
 /*

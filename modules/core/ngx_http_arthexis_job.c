@@ -218,17 +218,33 @@ ngx_http_arthexis_job_request_as(ngx_http_request_t *r,
     job->data = data;
     job->batch = batch;
 
-    if (ngx_http_arthexis_job_post(job) != NGX_OK) {
-        json_decref(input);
-        job->input = NULL;
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "arthexis: database queue is full");
-        return ngx_http_arthexis_send_detail(r,
-                                             NGX_HTTP_SERVICE_UNAVAILABLE,
-                                             "database busy");
+    return ngx_http_arthexis_job_post_request(job);
+}
+
+
+/*
+ * Posts a job made for job->request: NGX_DONE, or, when the queue is full,
+ * what sending 503 {"detail":"database busy"} returned (the input is
+ * released then).
+ */
+
+ngx_int_t
+ngx_http_arthexis_job_post_request(ngx_http_arthexis_job_t *job)
+{
+    ngx_http_request_t  *r = job->request;
+
+    if (ngx_http_arthexis_job_post(job) == NGX_OK) {
+        return NGX_DONE;
     }
 
-    return NGX_DONE;
+    json_decref(job->input);
+    job->input = NULL;
+
+    ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                  "arthexis: database queue is full");
+
+    return ngx_http_arthexis_send_detail(r, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                         "database busy");
 }
 
 

@@ -1945,17 +1945,7 @@ ngx_http_arthexis_admin_post(ngx_http_request_t *r,
                                         ngx_http_arthexis_model_admin_module);
     job->done = ngx_http_arthexis_admin_done;
 
-    if (ngx_http_arthexis_job_post(job) != NGX_OK) {
-        json_decref(input);
-        job->input = NULL;
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "arthexis: database queue is full");
-        return ngx_http_arthexis_send_detail(r,
-                                             NGX_HTTP_SERVICE_UNAVAILABLE,
-                                             "database busy");
-    }
-
-    return NGX_DONE;
+    return ngx_http_arthexis_job_post_request(job);
 }
 
 

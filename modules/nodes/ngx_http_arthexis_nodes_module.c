@@ -422,15 +422,7 @@ ngx_http_arthexis_nodes_list(ngx_http_request_t *r)
     job->done = ngx_http_arthexis_nodes_list_done;
     job->batch = 1;
 
-    if (ngx_http_arthexis_job_post(job) != NGX_OK) {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "arthexis: database queue is full");
-        return ngx_http_arthexis_send_detail(r,
-                                             NGX_HTTP_SERVICE_UNAVAILABLE,
-                                             "database busy");
-    }
-
-    return NGX_DONE;
+    return ngx_http_arthexis_job_post_request(job);
 }
 
 

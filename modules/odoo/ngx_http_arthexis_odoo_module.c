@@ -465,12 +465,9 @@ ngx_http_arthexis_odoo_handler(ngx_http_request_t *r)
     job->data = ctx;
     job->done = ngx_http_arthexis_odoo_loaded;
 
-    if (ngx_http_arthexis_job_post(job) != NGX_OK) {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "arthexis: database queue is full");
-        return ngx_http_arthexis_send_detail(r,
-                                             NGX_HTTP_SERVICE_UNAVAILABLE,
-                                             "database busy");
+    rc = ngx_http_arthexis_job_post_request(job);
+    if (rc != NGX_DONE) {
+        return rc;
     }
 
     /* a client that goes away ends the request, and with it the transfer
