@@ -141,3 +141,36 @@ GET /arthexis/status
 --- error_log
 arthexis: database:
 --- wait: 2
+
+
+
+=== TEST 10: a full database queue answers 503 "database busy" at once, as JSON
+The one pool thread waits for the held database with a status request,
+a second one fills the queue (max_queue=1): a third cannot be queued.
+--- main_config
+    thread_pool one_slot threads=1 max_queue=1;
+--- http_config
+    arthexis_database "$TEST_NGINX_ARTHEXIS_DATABASE";
+    arthexis_database_timeout 5s;
+    arthexis_thread_pool one_slot;
+--- config
+    location = /arthexis/status { arthexis_status; }
+--- init
+main::hold_database_then_query(2);
+my $pid = fork // die "fork: $!";
+if ($pid == 0) {
+    main::http_get('/arthexis/status', 5);
+    POSIX::_exit(0);
+}
+select undef, undef, undef, 0.2;
+--- request
+GET /arthexis/status
+--- timeout: 1
+--- error_code: 503
+--- response_headers
+Content-Type: application/json
+--- response_body
+{"detail":"database busy"}
+--- error_log
+arthexis: database queue is full
+--- wait: 2.5
